@@ -1,0 +1,176 @@
+"""The experiment contract (DESIGN §3): metadata, parameters, views and ``frames()``.
+
+An experiment is a Qt-free class. The GUI worker, the command line and the tests all drive
+it the same way: construct it with validated parameters, iterate :func:`checked_frames`,
+and send live parameter changes with :meth:`Experiment.update_live` between frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import backend
+from .params import Param, ParamError, ParamSpec
+from .views import View
+
+Frame = dict[str, Any]
+"""One frame: named numpy arrays and scalars, always with ``step`` (int) and ``t`` (float)."""
+
+
+class Diverged(RuntimeError):
+    """The run left the region where its numbers mean anything (NaN, inf, blow-up)."""
+
+    def __init__(self, step: int, reason: str):
+        super().__init__(f"diverged at step {step} ({reason})")
+        self.step = step
+        self.reason = reason
+
+
+class Experiment:
+    """Base class of every experiment. Subclasses set the class attributes and ``frames``.
+
+    Class attributes
+    ----------------
+    id, title, section, family, summary, explanation:
+        metadata; ``id`` follows the book (``ch7.langevin-double-well``), ``summary`` is one
+        line for the browser, ``explanation`` one paragraph for the explanation pane.
+    equations:
+        LaTeX (matplotlib mathtext subset) strings rendered by the shell.
+    book_notes:
+        where the lab departs from the printed text, and why.
+    params:
+        the :class:`Param` list; ``seed`` is expected for any random experiment.
+    views:
+        Qt-free :class:`View` descriptions.
+    frame_fields:
+        name -> one-line description (shape and meaning) of every field a frame carries.
+    history_fields:
+        frame fields that hold a growing record (curves vs step); ``run`` saves them too.
+    nonfinite_fields:
+        float fields allowed to hold NaN/inf (padding of ragged trajectories).
+    needs_torch:
+        the experiment imports torch (lazily); the shell disables it when torch is absent.
+    """
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    section: ClassVar[str]
+    family: ClassVar[str]
+    summary: ClassVar[str]
+    explanation: ClassVar[str]
+    equations: ClassVar[tuple[str, ...]] = ()
+    book_notes: ClassVar[tuple[str, ...]] = ()
+    params: ClassVar[tuple[Param, ...]] = ()
+    views: ClassVar[tuple[View, ...]] = ()
+    frame_fields: ClassVar[dict[str, str]] = {}
+    history_fields: ClassVar[tuple[str, ...]] = ()
+    nonfinite_fields: ClassVar[frozenset[str]] = frozenset()
+    needs_torch: ClassVar[bool] = False
+    default_steps_per_frame: ClassVar[int] = 10
+    max_steps_per_frame: ClassVar[int] = 10_000
+
+    _spec_cache: ClassVar[dict[type, ParamSpec]] = {}
+
+    def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
+        self.p: dict[str, Any] = self.spec().resolve(params)
+        self.check(self.p)
+        self.device = backend.resolve_device(device) if self.needs_torch else "cpu"
+        self.steps_per_frame = self.default_steps_per_frame
+
+    # -- parameters --------------------------------------------------------------------
+    @classmethod
+    def spec(cls) -> ParamSpec:
+        """The validated :class:`ParamSpec` built from ``params`` (cached per class)."""
+        spec = Experiment._spec_cache.get(cls)
+        if spec is None:
+            spec = Experiment._spec_cache[cls] = ParamSpec(tuple(cls.params))
+        return spec
+
+    @classmethod
+    def check(cls, p: Mapping[str, Any]) -> None:
+        """Cross-parameter validation (e.g. beta_max >= beta_min); raise ParamError."""
+
+    def update_live(self, changes: Mapping[str, Any]) -> None:
+        """Apply changes of live parameters at the next step, keeping the state.
+
+        Raises :class:`ParamError` for an unknown name, a bad value or a restart parameter;
+        nothing is applied then.
+        """
+        spec = self.spec()
+        new = dict(self.p)
+        for name, value in changes.items():
+            param = spec[name]
+            if not param.live:
+                raise ParamError(name, "needs a restart (Reset) to take effect")
+            new[name] = param.coerce(value)
+        self.check(new)
+        self.p = new
+        self.on_live_change(set(changes))
+
+    def on_live_change(self, names: set[str]) -> None:
+        """Hook: recompute what depends on the live parameters ``names``."""
+
+    def set_steps_per_frame(self, n: int) -> None:
+        """Speed: internal steps per yielded frame, clamped to [1, max_steps_per_frame]."""
+        self.steps_per_frame = int(min(max(1, n), self.max_steps_per_frame))
+
+    # -- running -----------------------------------------------------------------------
+    def frames(self) -> Iterator[Frame]:
+        """Yield frames forever, or until the process ends (e.g. reverse diffusion at t=0)."""
+        raise NotImplementedError
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """JSON-ready metadata (the CLI's ``describe``)."""
+        return {
+            "id": cls.id,
+            "title": cls.title,
+            "section": cls.section,
+            "family": cls.family,
+            "summary": cls.summary,
+            "explanation": cls.explanation,
+            "equations": list(cls.equations),
+            "book_notes": list(cls.book_notes),
+            "needs_torch": cls.needs_torch,
+            "params": [p.describe() for p in cls.params],
+            "views": [{"key": v.key, "title": v.title, "family": type(v).__name__,
+                       "fields": sorted(v.field_names())} for v in cls.views],
+            "frame_fields": dict(cls.frame_fields),
+            "history_fields": list(cls.history_fields),
+        }
+
+    @classmethod
+    def chapter(cls) -> int:
+        """The chapter number from the id (``ch7.…`` -> 7)."""
+        return int(cls.id.split(".", 1)[0].removeprefix("ch"))
+
+
+def first_nonfinite(frame: Mapping[str, Any], allowed: frozenset[str] = frozenset()) -> str | None:
+    """Name of the first float field of ``frame`` holding NaN or inf, else None."""
+    for name, value in frame.items():
+        if name in allowed:
+            continue
+        if isinstance(value, float):
+            if not np.isfinite(value):
+                return name
+        elif isinstance(value, np.ndarray) and value.dtype.kind in "fc":
+            if not np.isfinite(value).all():
+                return name
+    return None
+
+
+def checked_frames(exp: Experiment) -> Iterator[Frame]:
+    """``exp.frames()`` with the divergence guard of the contract.
+
+    Raises :class:`Diverged` at the first frame with a non-finite value outside the
+    experiment's ``nonfinite_fields``, naming the field; a :class:`Diverged` raised by the
+    experiment itself passes through.
+    """
+    for frame in exp.frames():
+        bad = first_nonfinite(frame, exp.nonfinite_fields)
+        if bad is not None:
+            raise Diverged(int(frame.get("step", -1)), f"{bad} is not finite")
+        yield frame

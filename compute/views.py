@@ -1,0 +1,153 @@
+"""Qt-free descriptions of what an experiment shows.
+
+An experiment lists views; each names the frame fields it draws. ``panels/`` turns every
+view family below into pyqtgraph items, so an experiment needs no Qt code. Field names refer
+to keys of the frames the experiment yields (see ``Experiment.frame_fields``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class View:
+    """Common part: a stable key (dock and layout id), a title and a dock-area hint."""
+
+    key: str
+    title: str
+    area: str = "right"  # "right", "bottom", "left", "top": where the dock opens first
+
+    # Names of the attributes that hold frame-field names (a name or a tuple of names).
+    _field_attrs: ClassVar[tuple[str, ...]] = ()
+
+    def field_names(self) -> set[str]:
+        """Every frame field this view reads (for checks that frames carry them)."""
+        names: set[str] = set()
+        for attr in self._field_attrs:
+            value = getattr(self, attr)
+            if isinstance(value, str):
+                names.add(value)
+            elif value is not None:
+                names.update(value)
+        return names
+
+
+@dataclass(frozen=True)
+class Particles(View):
+    """A cloud of particles: 1D positions drawn on a curve, or 2D points.
+
+    ``x`` (and ``y`` for 2D) are frame fields of shape (n,). With ``curve`` = (grid, values)
+    a line is drawn and, when ``on_curve`` is set, each particle sits at height curve(x):
+    particles jiggling in a potential. ``color`` is an optional int field (n,) of classes.
+    ``trails`` is an optional (k, m, 2) field of recent positions of k tracked particles.
+    """
+
+    x: str = "x"
+    y: str | None = None
+    curve: tuple[str, str] | None = None
+    on_curve: bool = False
+    color: str | None = None
+    trails: str | None = None
+    xlabel: str = "x"
+    ylabel: str = ""
+    xrange: tuple[float, float] | None = None
+    yrange: tuple[float, float] | None = None
+    equal_aspect: bool = False
+    _field_attrs = ("x", "y", "curve", "color", "trails")
+
+
+@dataclass(frozen=True)
+class Histogram(View):
+    """Bars of a histogram (``edges`` (m+1,), ``values`` (m,)) against an analytic density.
+
+    ``reference`` = (grid, density) fields drawn as a line over the bars.
+    """
+
+    edges: str = "edges"
+    values: str = "hist"
+    reference: tuple[str, str] | None = None
+    xlabel: str = "x"
+    ylabel: str = "density"
+    reference_label: str = "exact"
+    _field_attrs = ("edges", "values", "reference")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One data series of a :class:`Curves` view.
+
+    ``y`` is (n,) or (k, n) for k lines sharing ``x`` (n,) (None: 0..n-1). ``names`` is a
+    field of k strings labelling the rows; ``label`` labels a single line. ``style`` is
+    "line", "dots" or "step".
+    """
+
+    y: str
+    x: str | None = None
+    label: str = ""
+    names: str | None = None
+    style: str = "line"
+
+    def field_names(self) -> set[str]:
+        return {n for n in (self.y, self.x, self.names) if n}
+
+
+@dataclass(frozen=True)
+class Curves(View):
+    """Curves against a shared abscissa (usually the step), optionally on log axes.
+
+    ``vlines``/``hlines`` are scalar fields drawn as infinite marker lines.
+    """
+
+    series: tuple[Series, ...] = ()
+    xlabel: str = "step"
+    ylabel: str = ""
+    logx: bool = False
+    logy: bool = False
+    vlines: tuple[str, ...] = ()
+    hlines: tuple[str, ...] = ()
+    _field_attrs = ("vlines", "hlines")
+
+    def field_names(self) -> set[str]:
+        names = super().field_names()
+        for s in self.series:
+            names.update(s.field_names())
+        return names
+
+
+@dataclass(frozen=True)
+class Heatmap(View):
+    """A 2D array as an image with a colour bar.
+
+    ``field`` is (ny, nx), row 0 at the bottom; ``extent`` an optional (4,) field
+    (xmin, xmax, ymin, ymax) in data units; ``levels`` fixes the colour range (None: from
+    the data). ``contours`` draws that many iso-lines. Overlays for scalar fields of a
+    landscape: ``paths`` (k, n, 2) trajectories padded with NaN, labelled by ``names``;
+    ``points`` (m, 2) markers; ``vectors`` = (X, Y, U, V) fields on a grid, drawn as arrows
+    normalised to the grid spacing.
+    """
+
+    field: str = "image"
+    extent: str | None = None
+    levels: tuple[float, float] | None = None
+    colormap: str = "viridis"
+    contours: int = 0
+    paths: str | None = None
+    names: str | None = None
+    points: str | None = None
+    vectors: tuple[str, str, str, str] | None = None
+    xlabel: str = ""
+    ylabel: str = ""
+    equal_aspect: bool = False
+    _field_attrs = ("field", "extent", "paths", "names", "points", "vectors")
+
+
+@dataclass(frozen=True)
+class Readout(View):
+    """A small table of scalar fields: (field, label, format) triples."""
+
+    lines: tuple[tuple[str, str, str], ...] = ()
+
+    def field_names(self) -> set[str]:
+        return {name for name, _, _ in self.lines}

@@ -1,0 +1,49 @@
+"""Starting the GUI: the QApplication, the main window and the first experiment."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from .qt_app import ensure_qapp
+
+STARTUP_PROBE = "MGAI_LAB_STARTUP_PROBE"  # print the time of the first painted frame, then quit
+
+
+def run_gui(experiment_id: str, values: Mapping[str, Any] | None = None, *,
+            present: bool = False, playing: bool = False, device: str = "auto") -> int:
+    """Open the window on ``experiment_id`` and run the event loop; returns the exit status."""
+    app = ensure_qapp()
+    from pyqtgraph.Qt import QtCore
+
+    from .window import MainWindow
+
+    window = MainWindow(device=device)
+    page = window.open_experiment(experiment_id, values, playing=playing)
+    window.show()
+    app.aboutToQuit.connect(window.shutdown)
+    if os.environ.get(STARTUP_PROBE):
+        _install_startup_probe(app, page)
+    if present and hasattr(window, "set_presentation"):
+        window.set_presentation(True)
+    QtCore.QTimer.singleShot(0, window.raise_)
+    return app.exec()
+
+
+def _install_startup_probe(app, page) -> None:
+    """After the first frame is drawn, print the wall-clock time and whether torch loaded."""
+    from pyqtgraph.Qt import QtCore
+
+    def check() -> None:
+        if page.frames_shown:
+            app.processEvents()
+            print(f"first-frame-painted {time.time():.6f} torch-imported "
+                  f"{'torch' in sys.modules}", flush=True)
+            app.quit()
+        else:
+            QtCore.QTimer.singleShot(5, check)
+
+    QtCore.QTimer.singleShot(0, check)

@@ -1,0 +1,87 @@
+"""The experiment browser: the registry as a tree by chapter and section, with a search box."""
+
+from __future__ import annotations
+
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from compute.experiment import Experiment
+
+ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+class ExperimentBrowser(QtWidgets.QWidget):
+    """Chapters → experiments (title, book section, one-line summary); emits ``open_requested``."""
+
+    #: experiment id
+    open_requested = QtCore.Signal(str)
+
+    def __init__(self, experiments: list[type[Experiment]],
+                 unavailable: dict[str, str] | None = None, parent=None):
+        super().__init__(parent)
+        self.unavailable = unavailable or {}
+        self.search = QtWidgets.QLineEdit()
+        self.search.setPlaceholderText("Search id, title, section…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = QtWidgets.QTreeWidget()
+        self.tree.setHeaderLabels(["Experiment", "§"])
+        self.tree.setColumnCount(2)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self.items: dict[str, QtWidgets.QTreeWidgetItem] = {}
+        self._haystack: dict[str, str] = {}
+        self._populate(experiments)
+        self.search.textChanged.connect(self.filter)
+        self.tree.itemActivated.connect(self._activated)
+        self.tree.itemDoubleClicked.connect(self._activated)
+
+    def _populate(self, experiments: list[type[Experiment]]) -> None:
+        chapters: dict[int, QtWidgets.QTreeWidgetItem] = {}
+        for cls in experiments:
+            chapter = cls.chapter()
+            parent = chapters.get(chapter)
+            if parent is None:
+                parent = QtWidgets.QTreeWidgetItem(self.tree, [f"Chapter {chapter}", ""])
+                parent.setFlags(parent.flags() & ~QtCore.Qt.ItemFlag.ItemIsSelectable)
+                parent.setExpanded(True)
+                chapters[chapter] = parent
+            mark = " 📖" if cls.book_notes else ""
+            item = QtWidgets.QTreeWidgetItem(parent, [cls.title + mark, cls.section])
+            item.setData(0, ID_ROLE, cls.id)
+            tip = f"{cls.id}\n§{cls.section}: {cls.summary}"
+            if cls.book_notes:
+                tip += "\n📖 has book notes: the lab departs from the printed text here"
+            reason = self.unavailable.get(cls.id)
+            if reason:
+                item.setDisabled(True)
+                tip += f"\nUnavailable: {reason}"
+            item.setToolTip(0, tip)
+            item.setToolTip(1, tip)
+            self.items[cls.id] = item
+            item.setData(0, QtCore.Qt.ItemDataRole.AccessibleDescriptionRole, cls.summary)
+            self._haystack[cls.id] = f"{cls.id} {cls.title} {cls.section} {cls.summary}".lower()
+
+    def filter(self, text: str) -> None:
+        """Show only experiments whose id, title, section or summary contain every word."""
+        words = text.lower().split()
+        for exp_id, item in self.items.items():
+            hay = self._haystack[exp_id]
+            item.setHidden(not all(w in hay for w in words))
+        for i in range(self.tree.topLevelItemCount()):
+            chapter = self.tree.topLevelItem(i)
+            visible = any(not chapter.child(j).isHidden() for j in range(chapter.childCount()))
+            chapter.setHidden(not visible)
+
+    def select(self, experiment_id: str) -> None:
+        item = self.items.get(experiment_id)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+
+    def _activated(self, item: QtWidgets.QTreeWidgetItem, column: int = 0) -> None:
+        exp_id = item.data(0, ID_ROLE)
+        if exp_id and not item.isDisabled():
+            self.open_requested.emit(exp_id)

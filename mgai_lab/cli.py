@@ -1,0 +1,271 @@
+"""The command line (DESIGN §8): the GUI launch, ``list``, ``describe``, ``run`` and ``render``.
+
+``run`` and ``render`` drive the same experiment objects as the GUI. Bad ids, parameter
+names or values end with a non-zero exit and a message naming them; a run that diverges
+writes its last good frame and exits with status 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compute import backend, registry
+from compute.experiment import Diverged, Experiment, Frame, checked_frames
+from compute.params import ParamError
+
+from . import presets
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
+COMMANDS = ("list", "describe", "run", "render")
+DEFAULT_EXPERIMENT = "ch7.langevin-double-well"
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+# -- argument parsing ------------------------------------------------------------------
+def _add_param_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", metavar="NAME|FILE", help="start from a preset")
+    parser.add_argument("--set", dest="assignments", action="append", default=[],
+                        metavar="NAME=VALUE", help="set one parameter (repeatable)")
+    parser.add_argument("--seed", type=int, help="random seed (same as --set seed=S)")
+    parser.add_argument("--device", default="auto", choices=backend.DEVICES,
+                        help="compute device for torch experiments (default: auto)")
+    parser.add_argument("--speed", type=int, metavar="N",
+                        help="internal steps per frame (default: the experiment's)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mgai-lab", description="MGAI Lab command line (without a command: the GUI).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser("list", help="all experiments, by chapter")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+    p_desc = sub.add_parser("describe", help="metadata, parameters, views, frame fields (JSON)")
+    p_desc.add_argument("id")
+    p_run = sub.add_parser("run", help="run headless and save the final frame to NPZ")
+    p_run.add_argument("id")
+    _add_param_options(p_run)
+    p_run.add_argument("--steps", type=int, default=100, metavar="N",
+                       help="frames to pull from the experiment (default 100)")
+    p_run.add_argument("--out", required=True, metavar="F.npz")
+    p_render = sub.add_parser("render", help="render the views after N frames to an image/video")
+    p_render.add_argument("id")
+    _add_param_options(p_render)
+    p_render.add_argument("--frames", type=int, default=100, metavar="N")
+    p_render.add_argument("--out", required=True, metavar="F.png|F.svg|F.mp4|F.gif")
+    p_render.add_argument("--size", default="1200x900", metavar="WxH")
+    p_render.add_argument("--theme", default="light", choices=("light", "dark", "presentation"))
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mgai-lab",
+        description="MGAI Lab, the visual laboratory of Mathematics of Generative AI. "
+                    f"Commands: {', '.join(COMMANDS)} (see 'mgai-lab COMMAND --help').")
+    parser.add_argument("--experiment", metavar="ID", help="experiment to open")
+    parser.add_argument("--preset", metavar="NAME|FILE")
+    parser.add_argument("--set", dest="assignments", action="append", default=[],
+                        metavar="NAME=VALUE")
+    parser.add_argument("--present", action="store_true", help="start in presentation mode")
+    parser.add_argument("--play", action="store_true", help="start playing at once")
+    parser.add_argument("--device", default="auto", choices=backend.DEVICES)
+    return parser
+
+
+# -- shared helpers --------------------------------------------------------------------
+def get_experiment(experiment_id: str) -> type[Experiment]:
+    try:
+        return registry.get(experiment_id)
+    except registry.UnknownExperiment as exc:
+        raise CliError(str(exc)) from None
+
+
+def resolve_values(cls: type[Experiment], preset: str | None, assignments: Sequence[str],
+                   seed: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parameter values from a preset, then ``--set`` and ``--seed``; and the preset's view."""
+    values: dict[str, Any] = {}
+    view: dict[str, Any] = {}
+    try:
+        if preset:
+            loaded = presets.load(presets.resolve(cls.id, preset), cls)
+            for warning in loaded.warnings:
+                print(f"mgai-lab: preset: {warning}", file=sys.stderr)
+            values, view = dict(loaded.values), loaded.view
+        values.update(cls.spec().parse_assignments(assignments))
+        if seed is not None:
+            values["seed"] = cls.spec()["seed"].coerce(seed)
+        resolved = cls.spec().resolve(values)
+        cls.check(resolved)
+    except presets.PresetError as exc:
+        raise CliError(str(exc)) from None
+    except ParamError as exc:
+        raise CliError(f"parameter {exc.name!r}: {exc.message}") from None
+    return resolved, view
+
+
+def make_experiment(args: argparse.Namespace) -> Experiment:
+    cls = get_experiment(args.id)
+    values, view = resolve_values(cls, args.preset, args.assignments, args.seed)
+    try:
+        experiment = cls(values, device=args.device)
+    except backend.BackendError as exc:
+        raise CliError(str(exc)) from None
+    speed = args.speed or view.get("steps_per_frame")
+    if speed:
+        experiment.set_steps_per_frame(int(speed))
+    return experiment
+
+
+def pull_frames(experiment: Experiment, count: int) -> tuple[Frame | None, int, str, str]:
+    """Up to ``count`` frames; returns (last frame, frames pulled, status, message)."""
+    if count < 1:
+        raise CliError(f"the number of frames must be at least 1, got {count}")
+    last: Frame | None = None
+    pulled = 0
+    frames = checked_frames(experiment)
+    try:
+        for frame in frames:
+            last = {k: backend.to_numpy(v) for k, v in frame.items()}
+            pulled += 1
+            if pulled >= count:
+                break
+        else:
+            return last, pulled, "completed", ""
+    except Diverged as exc:
+        return last, pulled, "diverged", str(exc)
+    finally:
+        frames.close()
+    return last, pulled, "ok", ""
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# -- commands --------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    experiments = registry.all_experiments()
+    if args.json:
+        print(json.dumps([{"id": c.id, "title": c.title, "section": c.section,
+                           "family": c.family, "summary": c.summary} for c in experiments],
+                         indent=2))
+        return EXIT_OK
+    chapter = None
+    for cls in experiments:
+        if cls.chapter() != chapter:
+            chapter = cls.chapter()
+            print(f"Chapter {chapter}")
+        print(f"  {cls.id:<36} §{cls.section:<8} {cls.title}")
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    print(json.dumps(get_experiment(args.id).describe(), indent=2, default=_json_scalar))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise CliError(f"--out must end in .npz, got {out.name}")
+    experiment = make_experiment(args)
+    started = time.perf_counter()
+    frame, pulled, status, message = pull_frames(experiment, args.steps)
+    seconds = time.perf_counter() - started
+    if frame is not None:
+        save_frame_npz(out, frame, experiment)
+    summary = {
+        "experiment": experiment.id, "status": status, "frames": pulled,
+        "step": int(frame.get("step", 0)) if frame else 0,
+        "t": float(frame.get("t", 0.0)) if frame else 0.0,
+        "seconds": round(seconds, 4), "out": str(out) if frame is not None else None,
+        "params": {k: _json_scalar(v) for k, v in experiment.p.items()},
+    }
+    if frame:
+        summary["scalars"] = {k: _json_scalar(v) for k, v in frame.items()
+                              if isinstance(v, (int, float, np.generic)) and k not in ("step", "t")}
+    if message:
+        summary["message"] = message
+        print(f"mgai-lab: {experiment.id} {message}", file=sys.stderr)
+    print(json.dumps(summary, default=_json_scalar))
+    return EXIT_DIVERGED if status == "diverged" else EXIT_OK
+
+
+def save_frame_npz(out: Path, frame: Frame, experiment: Experiment) -> None:
+    """The frame's fields plus the parameters (as JSON) to ``out``, written atomically."""
+    import io
+
+    arrays = {k: np.asarray(v) for k, v in frame.items()}
+    arrays["params_json"] = np.array(json.dumps(experiment.p, default=_json_scalar))
+    arrays["experiment_id"] = np.array(experiment.id)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    presets.atomic_write(out, buffer.getvalue(), overwrite=True)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png",):
+        raise CliError(f"--out must be a .png file, got {out.name}")
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise CliError(f"--size must look like 1200x900, got {args.size!r}") from None
+    experiment = make_experiment(args)
+    frame, pulled, status, message = pull_frames(experiment, args.frames)
+    if message:
+        print(f"mgai-lab: {experiment.id} {message}", file=sys.stderr)
+    if frame is None:
+        raise CliError(f"{experiment.id} produced no frame to render")
+    from .render import render_frame_png
+
+    render_frame_png(type(experiment), frame, out, size=(width, height), theme=args.theme)
+    print(json.dumps({"experiment": experiment.id, "status": status, "frames": pulled,
+                      "out": str(out)}))
+    return EXIT_DIVERGED if status == "diverged" else EXIT_OK
+
+
+def cmd_gui(argv: Sequence[str]) -> int:
+    args = build_gui_parser().parse_args(argv)
+    experiment_id = args.experiment or DEFAULT_EXPERIMENT
+    cls = get_experiment(experiment_id)
+    values, _ = resolve_values(cls, args.preset, args.assignments)
+    from .app import run_gui
+
+    return run_gui(experiment_id, values, present=args.present, playing=args.play,
+                   device=args.device)
+
+
+COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = build_parser().parse_args(argv)
+            return COMMAND_FUNCS[args.command](args)
+        if argv and argv[0] in ("-h", "--help") and len(argv) == 1:
+            build_gui_parser().print_help()
+            return EXIT_OK
+        return cmd_gui(argv)
+    except CliError as exc:
+        print(f"mgai-lab: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,42 @@
+"""LaTeX equations rendered to PNG with matplotlib's mathtext (pyqtgraph has no LaTeX).
+
+matplotlib costs about a second to import, so equations are rendered after the window is
+on screen and cached on disk by content, colour and resolution: later launches read PNGs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import platformdirs
+
+
+def cache_dir() -> Path:
+    """Where rendered equations are kept (the platform's user cache directory)."""
+    return Path(platformdirs.user_cache_dir("mgai-lab", appauthor=False)) / "equations"
+
+
+def equation_png(latex: str, color: str = "#202020", dpi: int = 110) -> bytes:
+    """PNG bytes of ``latex`` (mathtext subset), from the cache when it is there."""
+    key = hashlib.sha1(f"{latex}|{color}|{dpi}".encode()).hexdigest()[:20]
+    path = cache_dir() / f"{key}.png"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    from matplotlib import mathtext
+
+    buffer = io.BytesIO()
+    mathtext.math_to_image(latex, buffer, dpi=dpi, format="png", color=color)
+    data = buffer.getvalue()
+    try:  # a read-only or full cache directory only costs the re-render next time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return data

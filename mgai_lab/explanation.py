@@ -1,0 +1,67 @@
+"""The explanation pane: what the experiment shows, its equations and the book notes."""
+
+from __future__ import annotations
+
+import html
+import sys
+
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from compute.experiment import Experiment
+
+from .equations import equation_png
+
+
+class ExplanationPane(QtWidgets.QTextBrowser):
+    """Rich text with the equations as images; the images arrive after the first paint."""
+
+    def __init__(self, experiment_cls: type[Experiment], color: str = "#202020", parent=None):
+        super().__init__(parent)
+        self.cls = experiment_cls
+        self.color = color
+        self.setOpenExternalLinks(False)
+        self.equations_ready = False
+        self.setHtml(self._html(with_equations=False))
+
+    def render_equations(self) -> None:
+        """Render (or load from cache) the equation images and show them."""
+        if self.equations_ready:
+            return
+        dpi = int(110 * self.devicePixelRatioF())
+        document = self.document()
+        for i, latex in enumerate(self.cls.equations):
+            try:
+                png = equation_png(latex, self.color, dpi)
+            except Exception as exc:  # a mathtext syntax error must not break the pane
+                png = None
+                print(f"mgai-lab: equation {i} of {self.cls.id} failed to render: {exc}",
+                      file=sys.stderr)
+            image = QtGui.QImage.fromData(png) if png else QtGui.QImage()
+            image.setDevicePixelRatio(self.devicePixelRatioF())
+            document.addResource(QtGui.QTextDocument.ResourceType.ImageResource,
+                                 QtCore.QUrl(f"eq://{i}"), image)
+        self.equations_ready = True
+        self.setHtml(self._html(with_equations=True))
+
+    def _html(self, with_equations: bool) -> str:
+        cls = self.cls
+        parts = [
+            f"<h3>{html.escape(cls.title)}</h3>",
+            f"<p><i>Book §{html.escape(cls.section)} · {html.escape(cls.id)}</i></p>",
+            f"<p>{html.escape(cls.explanation)}</p>",
+        ]
+        if cls.equations:
+            parts.append("<p>")
+            for i, latex in enumerate(cls.equations):
+                if with_equations:
+                    parts.append(f"<img src='eq://{i}'><br>")
+                else:
+                    parts.append(f"<code>{html.escape(latex.strip('$'))}</code><br>")
+            parts.append("</p>")
+        if cls.book_notes:
+            notes = "".join(f"<li>{html.escape(n)}</li>" for n in cls.book_notes)
+            parts.append(
+                "<div style='background:#FFF3CD; color:#3D2E00; padding:6px;'>"
+                f"<b>Book notes — where the lab departs from the text</b><ul>{notes}</ul></div>"
+            )
+        return "".join(parts)

@@ -1,0 +1,270 @@
+"""One open experiment in the window: its view docks, parameters, explanation and messages.
+
+The page owns an :class:`ExperimentSession` and a display-rate timer. Each tick takes the
+newest frame from the worker (if any) and hands it to every panel; when the run is paused
+and nothing new arrives, the timer stops, so an idle page costs nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from compute.experiment import Experiment, Frame
+from panels import ViewPanel, create_panel
+from panels.theme import LIGHT, Theme
+
+from .explanation import ExplanationPane
+from .param_panel import ParamPanel
+from .session import ExperimentSession
+
+REPAINT_MS = 16  # ~60 Hz
+IDLE_TICKS = 30  # stop the timer after this many empty ticks while paused
+
+
+class MessageBar(QtWidgets.QFrame):
+    """An in-panel message (error, divergence, refusal) with an optional details box."""
+
+    STYLES = {
+        "error": "background:#F8D7DA; color:#58151C;",
+        "warning": "background:#FFF3CD; color:#664D03;",
+        "info": "background:#CFE2FF; color:#052C65;",
+    }
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.level = ""
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_button = QtWidgets.QToolButton(text="Details")
+        self.details_button.setCheckable(True)
+        self.close_button = QtWidgets.QToolButton(text="✕")
+        self.close_button.setAutoRaise(True)
+        self.details = QtWidgets.QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(180)
+        self.details.hide()
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.text, 1)
+        row.addWidget(self.details_button)
+        row.addWidget(self.close_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(row)
+        layout.addWidget(self.details)
+        self.details_button.toggled.connect(self.details.setVisible)
+        self.close_button.clicked.connect(self.clear)
+        self.hide()
+
+    def show_message(self, level: str, text: str, details: str = "") -> None:
+        self.level = level
+        self.setStyleSheet(f"MessageBar {{{self.STYLES[level]}}} QLabel {{{self.STYLES[level]}}}")
+        self.text.setText(text)
+        self.details.setPlainText(details)
+        self.details_button.setVisible(bool(details))
+        self.details_button.setChecked(False)
+        self.show()
+
+    def clear(self) -> None:
+        self.level = ""
+        self.text.clear()
+        self.hide()
+
+
+class ExperimentPage(QtWidgets.QMainWindow):
+    """The docks and the run of one experiment (a tab of the main window)."""
+
+    #: step, model time, displayed fps — for the status bar
+    progress = QtCore.Signal(int, float, float)
+    #: playing
+    transport_changed = QtCore.Signal(bool)
+    #: text for the status bar
+    hovered = QtCore.Signal(str)
+
+    def __init__(self, experiment_cls: type[Experiment], values: Mapping[str, Any] | None = None,
+                 *, device: str = "auto", theme: Theme = LIGHT, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"page:{experiment_cls.id}")
+        self.cls = experiment_cls
+        self.theme = theme
+        self.session = ExperimentSession(experiment_cls, values, device=device, parent=self)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(self.DockOption.AllowNestedDocks | self.DockOption.AllowTabbedDocks
+                            | self.DockOption.AnimatedDocks)
+
+        self.message = MessageBar()
+        bar = QtWidgets.QToolBar("Messages")
+        bar.setObjectName("messages")
+        bar.setMovable(False)
+        bar.addWidget(self.message)
+        self.message_toolbar = bar
+        self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, bar)
+
+        self.panels: dict[str, ViewPanel] = {}
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self._build_view_docks()
+        self.param_panel = ParamPanel(experiment_cls.params, self.session.values)
+        self.explanation = ExplanationPane(experiment_cls)
+        self._add_dock("parameters", "Parameters", self.param_panel,
+                       QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("explanation", "About this experiment", self.explanation,
+                       QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(REPAINT_MS)
+        self.timer.timeout.connect(self._tick)
+        self._idle_ticks = 0
+        self._paint_times: deque[float] = deque(maxlen=60)
+        self.last_frame: Frame | None = None
+        self.frames_shown = 0
+
+        self.param_panel.edited.connect(self._on_edited)
+        s = self.session
+        s.failed.connect(lambda msg, tb: self._report("error", f"Error: {msg}", tb))
+        s.diverged.connect(self._on_diverged)
+        s.completed.connect(lambda: self._report("info", "The run has ended. Reset (R) to run again."))
+        s.rejected.connect(self._on_rejected)
+        s.restarted.connect(self._on_restarted)
+        s.transport_changed.connect(self._on_transport)
+
+    # -- construction -------------------------------------------------------------------
+    def _build_view_docks(self) -> None:
+        areas = {
+            "left": QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
+            "right": QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
+            "top": QtCore.Qt.DockWidgetArea.TopDockWidgetArea,
+            "bottom": QtCore.Qt.DockWidgetArea.BottomDockWidgetArea,
+        }
+        for view in self.cls.views:
+            panel = create_panel(view, self.theme)
+            panel.hovered.connect(self.hovered)
+            self.panels[view.key] = panel
+            self._add_dock(view.key, view.title, panel, areas.get(view.area, areas["right"]))
+
+    def _add_dock(self, key: str, title: str, widget: QtWidgets.QWidget,
+                  area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock:{key}")
+        dock.setWidget(widget)
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Equations need matplotlib (~1 s to import): render them once the page is up.
+        QtCore.QTimer.singleShot(150, self.explanation.render_equations)
+
+    # -- transport ----------------------------------------------------------------------
+    def play(self) -> None:
+        self.session.play()
+
+    def pause(self) -> None:
+        self.session.pause()
+
+    def toggle(self) -> None:
+        self.session.toggle()
+
+    def step(self) -> None:
+        self.session.step()
+        self._wake()
+
+    def reset(self) -> None:
+        self.session.reset()
+
+    def set_speed(self, steps_per_frame: int) -> None:
+        self.session.set_speed(steps_per_frame)
+
+    def start(self, playing: bool = False) -> None:
+        """Start the first run (paused unless ``playing``) and show its first frame."""
+        if self.session.start(playing=playing) and not playing:
+            self.session.step()
+        self._wake()
+
+    def close_session(self) -> bool:
+        """Stop the worker; True if it ended within the timeout."""
+        self.timer.stop()
+        return self.session.close()
+
+    # -- frames -------------------------------------------------------------------------
+    def _wake(self) -> None:
+        self._idle_ticks = 0
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def _tick(self) -> None:
+        frame = self.session.take_frame()
+        if frame is None:
+            self._idle_ticks += 1
+            if not self.session.playing and self._idle_ticks > IDLE_TICKS:
+                self.timer.stop()
+            return
+        self._idle_ticks = 0
+        self.show_frame(frame)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Hand ``frame`` to every panel; a failing panel is reported, the others still draw."""
+        self.last_frame = frame
+        for key, panel in self.panels.items():
+            try:
+                panel.update_frame(frame)
+            except Exception as exc:
+                import traceback
+
+                self._report("error", f"View '{key}' failed to draw: {exc}", traceback.format_exc())
+        now = time.perf_counter()
+        self._paint_times.append(now)
+        self.frames_shown += 1
+        self.progress.emit(int(frame.get("step", 0)), float(frame.get("t", 0.0)), self.fps())
+
+    def fps(self) -> float:
+        """Frames drawn per second over the last second or so."""
+        times = self._paint_times
+        if len(times) < 2 or time.perf_counter() - times[-1] > 0.5:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    # -- reactions ----------------------------------------------------------------------
+    def _on_edited(self, name: str, value: Any) -> None:
+        if self.session.set_param(name, value):
+            self.param_panel.show_pending(self.session.pending)
+
+    def _on_rejected(self, name: str, message: str) -> None:
+        self._report("warning", f"Parameter '{name}' refused: {message}")
+        self.param_panel.set_values(self.session.values)
+
+    def _on_diverged(self, step: int, reason: str) -> None:
+        self._report("warning", f"Diverged at step {step} ({reason}). "
+                                "Change the parameters and press Reset (R).")
+
+    def _on_restarted(self) -> None:
+        self.message.clear()
+        self.param_panel.show_pending(self.session.pending)
+        for panel in self.panels.values():
+            panel.forget()
+        self._wake()
+
+    def _on_transport(self, playing: bool) -> None:
+        if playing:
+            self._wake()
+        self.transport_changed.emit(playing)
+
+    def _report(self, level: str, text: str, details: str = "") -> None:
+        self.message.show_message(level, text, details)
+        if level == "error" and details:
+            print(f"mgai-lab [{self.cls.id}]: {text}\n{details}", file=sys.stderr)
+
+    # -- theme --------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        for panel in self.panels.values():
+            panel.apply_theme(theme)

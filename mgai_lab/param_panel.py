@@ -1,0 +1,184 @@
+"""The parameter panel: a pyqtgraph ParameterTree built from an experiment's parameter spec.
+
+Numbers get a spin box with a slider beside it (logarithmic where the spec says so), so a
+lecturer can drag a value. Restart parameters carry a ⟳ mark; once changed they are listed
+as pending until the run is reset.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pyqtgraph.parametertree import Parameter, ParameterTree, registerParameterItemType
+from pyqtgraph.parametertree.parameterTypes import WidgetParameterItem
+from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.widgets.SpinBox import SpinBox
+
+from compute.params import Param
+
+SLIDER_STEPS = 1000
+RESTART_MARK = " ⟳"
+
+
+class SliderSpinItem(WidgetParameterItem):
+    """A spin box and a slider for one number; the slider may map logarithmically."""
+
+    def makeWidget(self) -> QtWidgets.QWidget:
+        self.hideWidget = False
+        opts = self.param.opts
+        lo, hi = opts["limits"]
+        self._lo, self._hi = float(lo), float(hi)
+        self._log = bool(opts.get("log")) and self._lo > 0
+        self._is_int = bool(opts.get("int"))
+        spin = SpinBox()
+        spin.setOpts(bounds=(lo, hi), int=self._is_int, dec=self._log or self._is_int,
+                     step=1 if self._is_int else (0.1 if self._log else (hi - lo) / 100),
+                     minStep=1 if self._is_int else 0, decimals=4,
+                     suffix=opts.get("units", ""), compactHeight=False)
+        spin.setMinimumWidth(90)
+        slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        slider.setRange(0, SLIDER_STEPS)
+        slider.setMinimumWidth(80)
+        container = QtWidgets.QWidget()
+        layout = QtWidgets.QHBoxLayout(container)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(spin, 2)
+        layout.addWidget(slider, 3)
+        self.spin, self.slider = spin, slider
+
+        def set_value(value: float) -> None:
+            spin.setValue(value)
+            self._sync_slider(value)
+
+        container.value = spin.value
+        container.setValue = set_value
+        container.sigChanged = spin.sigValueChanged
+        container.sigChanging = spin.sigValueChanging
+        spin.sigValueChanging.connect(lambda _, v: self._sync_slider(v))
+        slider.valueChanged.connect(self._slider_moved)
+        return container
+
+    def _to_slider(self, value: float) -> int:
+        if self._hi <= self._lo:
+            return 0
+        if self._log:
+            frac = math.log(value / self._lo) / math.log(self._hi / self._lo)
+        else:
+            frac = (value - self._lo) / (self._hi - self._lo)
+        return int(round(min(max(frac, 0.0), 1.0) * SLIDER_STEPS))
+
+    def _from_slider(self, position: int) -> float:
+        frac = position / SLIDER_STEPS
+        if self._log:
+            value = self._lo * (self._hi / self._lo) ** frac
+            value = float(f"{value:.3g}")  # round to 3 significant digits while dragging
+        else:
+            value = self._lo + frac * (self._hi - self._lo)
+        value = min(max(value, self._lo), self._hi)
+        return float(round(value)) if self._is_int else value
+
+    def _sync_slider(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(self._to_slider(float(value)))
+        self.slider.blockSignals(False)
+
+    def _slider_moved(self, position: int) -> None:
+        if self._to_slider(float(self.spin.value())) != position:
+            self.spin.setValue(self._from_slider(position))
+
+
+registerParameterItemType("slidespin", SliderSpinItem, override=True)
+
+
+def parameter_options(param: Param, value: Any) -> dict[str, Any]:
+    """pyqtgraph Parameter options for one spec entry."""
+    opts: dict[str, Any] = {
+        "name": param.name,
+        "title": param.label + ("" if param.live else RESTART_MARK),
+        "value": list(value) if param.kind == "multi" else value,
+        "default": list(param.default) if param.kind == "multi" else param.default,
+        "tip": _tooltip(param),
+    }
+    if param.kind in ("float", "int"):
+        opts.update(type="slidespin", limits=(param.min, param.max), log=param.log,
+                    int=param.kind == "int", units=f" {param.unit}" if param.unit else "")
+    elif param.kind == "seed":
+        opts.update(type="int", limits=(0, 2**31 - 1))
+    elif param.kind == "bool":
+        opts.update(type="bool")
+    elif param.kind == "choice":
+        opts.update(type="list", limits=list(param.choices))
+    elif param.kind == "multi":
+        opts.update(type="checklist", limits=list(param.choices), exclusive=False)
+    return opts
+
+
+def _tooltip(param: Param) -> str:
+    parts = [param.help] if param.help else []
+    if param.kind in ("float", "int"):
+        parts.append(f"range {param.min:g} … {param.max:g}{' ' + param.unit if param.unit else ''}")
+    parts.append("applies live" if param.live else "applies on Reset (R)")
+    return "\n".join(parts)
+
+
+class ParamPanel(QtWidgets.QWidget):
+    """Parameter tree for one experiment; emits :attr:`edited` for each user change."""
+
+    #: name, value
+    edited = QtCore.Signal(str, object)
+
+    def __init__(self, params: tuple[Param, ...], values: Mapping[str, Any], parent=None):
+        super().__init__(parent)
+        self.spec = {p.name: p for p in params}
+        self.root = Parameter.create(
+            name="params", type="group",
+            children=[parameter_options(p, values[p.name]) for p in params],
+        )
+        self.tree = ParameterTree(showHeader=False)
+        self.tree.setParameters(self.root, showTop=False)
+        self.pending_label = QtWidgets.QLabel()
+        self.pending_label.setWordWrap(True)
+        self.pending_label.setStyleSheet(
+            "background: #FFF3CD; color: #664D03; padding: 4px; border-radius: 3px;")
+        self.pending_label.hide()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.pending_label)
+        layout.addWidget(self.tree)
+        self._quiet = False
+        for child in self.root.children():
+            child.sigValueChanged.connect(self._on_changed)
+
+    def _on_changed(self, param: Parameter, value: Any) -> None:
+        if self._quiet:
+            return
+        spec = self.spec[param.name()]
+        if spec.kind == "multi":
+            value = tuple(value)
+        elif spec.kind in ("int", "seed"):
+            value = int(value)
+        elif spec.kind == "float":
+            value = float(value)
+        self.edited.emit(param.name(), value)
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        """Show ``values`` without emitting :attr:`edited` (after a preset or a refusal)."""
+        self._quiet = True
+        try:
+            for name, value in values.items():
+                if name in self.spec:
+                    self.root.child(name).setValue(list(value) if isinstance(value, tuple)
+                                                   else value)
+        finally:
+            self._quiet = False
+
+    def show_pending(self, names: set[str]) -> None:
+        """List restart parameters changed since the run started."""
+        if names:
+            labels = ", ".join(self.spec[n].label for n in sorted(names))
+            self.pending_label.setText(f"⟳ Press Reset (R) to apply: {labels}")
+            self.pending_label.show()
+        else:
+            self.pending_label.hide()

@@ -1,0 +1,167 @@
+"""The compute worker (DESIGN §4): one thread per running experiment.
+
+The worker pulls frames from the experiment and keeps only the newest one; the GUI takes it
+from a display-rate timer (:meth:`FrameWorker.take_frame`), so frames are coalesced and
+never queue up. Control calls (play, pause, step, speed, live parameters, stop) come from
+the GUI thread and take effect at the next yield of ``frames()``. Each run carries a
+generation number; signals of a run that has been replaced are ignored by the receiver.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from pyqtgraph.Qt import QtCore
+
+from compute import backend
+from compute.experiment import Diverged, Experiment, Frame, checked_frames
+from compute.params import ParamError
+
+
+_LIVE_WORKERS: set[FrameWorker] = set()
+
+
+@atexit.register
+def stop_all_workers() -> None:
+    """Stop every worker still running (no "QThread destroyed while running" at exit)."""
+    for worker in list(_LIVE_WORKERS):
+        worker.stop()
+
+
+class FrameWorker(QtCore.QThread):
+    """Runs ``experiment.frames()`` in its own thread, paced at ``max_fps`` while playing."""
+
+    #: generation, message, formatted traceback: frames() raised
+    errored = QtCore.Signal(int, str, str)
+    #: generation, step, reason: the run diverged
+    diverged = QtCore.Signal(int, int, str)
+    #: generation: frames() ended by itself (e.g. a reverse diffusion reached t = 0)
+    completed = QtCore.Signal(int)
+    #: generation, parameter name, message: a live change was refused; the old value holds
+    param_rejected = QtCore.Signal(int, str, str)
+
+    def __init__(self, experiment: Experiment, generation: int, *, max_fps: float = 60.0,
+                 parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.generation = generation
+        self.max_fps = max_fps
+        self._cond = threading.Condition()
+        self._playing = False
+        self._pending_steps = 0
+        self._stop = False
+        self._live: dict[str, Any] = {}
+        self._speed: int | None = None
+        self._latest: Frame | None = None
+        self.frames_made = 0
+
+    # -- control, from the GUI thread ---------------------------------------------------
+    def start(self, *args) -> None:
+        _LIVE_WORKERS.add(self)
+        super().start(*args)
+
+    def play(self) -> None:
+        with self._cond:
+            self._playing = True
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._playing = False
+            self._pending_steps = 0
+            self._cond.notify_all()
+
+    def step_once(self) -> None:
+        """Compute exactly one more frame, then stay paused."""
+        with self._cond:
+            self._playing = False
+            self._pending_steps += 1
+            self._cond.notify_all()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def set_speed(self, steps_per_frame: int) -> None:
+        with self._cond:
+            self._speed = int(steps_per_frame)
+            self._cond.notify_all()
+
+    def send_live(self, changes: Mapping[str, Any]) -> None:
+        """Queue live parameter changes; they apply before the next frame."""
+        with self._cond:
+            self._live.update(changes)
+            self._cond.notify_all()
+
+    def request_stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Ask the run to end and wait for the thread; True if it ended in time."""
+        self.request_stop()
+        return self.wait(timeout_ms)
+
+    def take_frame(self) -> Frame | None:
+        """The newest frame not yet taken, or None."""
+        with self._cond:
+            frame, self._latest = self._latest, None
+        return frame
+
+    # -- the thread ---------------------------------------------------------------------
+    def run(self) -> None:
+        backend.set_torch_threads(1)  # leave a core to the GUI thread (DESIGN §4)
+        frames = None
+        try:
+            frames = checked_frames(self.experiment)
+            while True:
+                with self._cond:
+                    while not (self._stop or self._playing or self._pending_steps):
+                        self._cond.wait()
+                    if self._stop:
+                        return
+                    if self._pending_steps:
+                        self._pending_steps -= 1
+                    live, self._live = self._live, {}
+                    speed, self._speed = self._speed, None
+                self._apply(live, speed)
+                started = time.monotonic()
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    self.completed.emit(self.generation)
+                    return
+                if "torch" in sys.modules:
+                    frame = {k: backend.to_numpy(v) for k, v in frame.items()}
+                with self._cond:
+                    self._latest = frame
+                    self.frames_made += 1
+                    if self._playing and self.max_fps > 0:
+                        remaining = started + 1.0 / self.max_fps - time.monotonic()
+                        if remaining > 0:
+                            self._cond.wait(remaining)
+        except Diverged as exc:
+            self.diverged.emit(self.generation, exc.step, exc.reason)
+        except Exception as exc:  # shown in the panel; the rest of the app keeps running
+            self.errored.emit(self.generation, f"{type(exc).__name__}: {exc}",
+                              traceback.format_exc())
+        finally:
+            if frames is not None:
+                frames.close()
+            _LIVE_WORKERS.discard(self)
+
+    def _apply(self, live: dict[str, Any], speed: int | None) -> None:
+        if speed is not None:
+            self.experiment.set_steps_per_frame(speed)
+        if live:
+            try:
+                self.experiment.update_live(live)
+            except ParamError as exc:
+                self.param_rejected.emit(self.generation, exc.name, exc.message)

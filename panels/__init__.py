@@ -1,0 +1,39 @@
+"""Qt views (pyqtgraph) for the Qt-free view descriptions of ``compute.views``.
+
+One module per view family; :func:`create_panel` picks the panel class for a view.
+"""
+
+from __future__ import annotations
+
+from compute import views
+
+from .base import PlotPanel, ViewPanel
+from .curves import CurvesPanel
+from .heatmap import HeatmapPanel
+from .histogram import HistogramPanel
+from .particles import ParticlesPanel, PointCloudItem
+from .readout import ReadoutPanel
+from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme
+
+PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
+    views.Particles: ParticlesPanel,
+    views.Histogram: HistogramPanel,
+    views.Curves: CurvesPanel,
+    views.Heatmap: HeatmapPanel,
+    views.Readout: ReadoutPanel,
+}
+
+
+def create_panel(view: views.View, theme: Theme = LIGHT) -> ViewPanel:
+    """The panel that draws ``view``; every view family of ``compute.views`` has one."""
+    try:
+        cls = PANEL_FOR_VIEW[type(view)]
+    except KeyError:
+        raise TypeError(f"no panel for view family {type(view).__name__}") from None
+    return cls(view, theme)
+
+
+__all__ = [
+    "DARK", "LIGHT", "PANEL_FOR_VIEW", "PRESENTATION", "THEMES", "PlotPanel", "PointCloudItem",
+    "Theme", "ViewPanel", "create_panel",
+]

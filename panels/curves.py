@@ -1,0 +1,109 @@
+"""Curves against a shared abscissa, with optional log axes (a :class:`compute.views.Curves`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore
+
+from compute.views import Curves, Series
+
+from .base import PlotPanel
+from .theme import Theme
+
+
+class CurvesPanel(PlotPanel):
+    """One PlotDataItem per line; a (k, n) series becomes k lines named by its ``names``."""
+
+    view: Curves
+
+    def __init__(self, view: Curves, theme: Theme, parent=None):
+        super().__init__(view, theme, parent)
+        self.plot.setLogMode(x=view.logx, y=view.logy)
+        self.set_labels(view.xlabel, view.ylabel)
+        self.lines: list[list[pg.PlotDataItem]] = [[] for _ in view.series]
+        self.line_names: list[list[str]] = [[] for _ in view.series]
+        self.markers: dict[str, pg.InfiniteLine] = {}
+        for name in view.vlines:
+            self.markers[name] = pg.InfiniteLine(angle=90)
+        for name in view.hlines:
+            self.markers[name] = pg.InfiniteLine(angle=0)
+        for marker in self.markers.values():
+            self.plot.addItem(marker)
+        self.add_legend()
+        self.style_items()
+
+    def _row_color(self, series_index: int, row: int) -> str:
+        if len(self.view.series) == 1:
+            return self.theme.color(row) if len(self.lines[0]) > 1 else self.theme.accent
+        return self.theme.color(series_index + row)
+
+    def style_items(self) -> None:
+        super().style_items()
+        for si, series in enumerate(self.view.series):
+            for row, item in enumerate(self.lines[si]):
+                self._style_line(item, series, self._row_color(si, row))
+        for marker in self.markers.values():
+            marker.setPen(self.pen(self.theme.reference, 1.0, QtCore.Qt.PenStyle.DashLine))
+
+    def _style_line(self, item: pg.PlotDataItem, series: Series, color: str) -> None:
+        if series.style == "dots":
+            item.setPen(None)
+            item.setSymbol("o")
+            item.setSymbolSize(self.theme.marker_px * 1.2)
+            item.setSymbolBrush(pg.mkBrush(color))
+            item.setSymbolPen(None)
+        else:
+            item.setPen(self.pen(color))
+
+    def _ensure_rows(self, si: int, series: Series, names: list[str]) -> None:
+        items = self.lines[si]
+        if len(items) == len(names) and self.line_names[si] == names:
+            return
+        for item in items:
+            self.plot.removeItem(item)
+            if self.legend is not None:
+                self.legend.removeItem(item)
+        items.clear()
+        for name in names:
+            item = pg.PlotDataItem(stepMode="center" if series.style == "step" else None)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            self.plot.addItem(item)
+            items.append(item)
+            if name and self.legend is not None:
+                self.legend.addItem(item, name)
+        self.line_names[si] = names
+        for row, item in enumerate(items):
+            self._style_line(item, series, self._row_color(si, row))
+
+    def show_frame(self, frame: Mapping[str, Any]) -> None:
+        for si, series in enumerate(self.view.series):
+            y = frame.get(series.y)
+            if y is None:
+                continue
+            y = np.atleast_2d(np.asarray(y, dtype=float))
+            if series.names and series.names in frame:
+                names = [str(s) for s in frame[series.names]]
+            else:
+                names = [series.label] if y.shape[0] == 1 else [f"{series.label} {i}"
+                                                                for i in range(y.shape[0])]
+            names = (names + [""] * y.shape[0])[: y.shape[0]]
+            self._ensure_rows(si, series, names)
+            x = frame.get(series.x) if series.x else None
+            x = np.arange(y.shape[1]) if x is None else np.asarray(x, dtype=float)
+            for row, item in enumerate(self.lines[si]):
+                item.setData(x, y[row], connect="finite")
+        for name, marker in self.markers.items():
+            if name in frame:
+                value = float(frame[name])
+                log = self.view.logx if marker.angle == 90 else self.view.logy
+                marker.setValue(np.log10(value) if log and value > 0 else value)
+
+    def hover_text(self, x: float, y: float) -> str:
+        x = 10**x if self.view.logx else x
+        y = 10**y if self.view.logy else y
+        return f"{self.view.title}: {self.view.xlabel} = {x:.5g}, {self.view.ylabel or 'y'} = {y:.5g}"

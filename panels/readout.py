@@ -1,0 +1,62 @@
+"""A small table of scalar read-outs (a :class:`compute.views.Readout`)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from compute.views import Readout
+
+from .base import ViewPanel
+from .theme import Theme
+
+
+class ReadoutPanel(ViewPanel):
+    """Label/value rows, formatted with each line's format string."""
+
+    view: Readout
+
+    def __init__(self, view: Readout, theme: Theme, parent=None):
+        super().__init__(view, theme, parent)
+        self.label = QtWidgets.QLabel()
+        self.label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setMargin(8)
+        self.layout().addWidget(self.label)
+        self.values: dict[str, str] = {}
+        self.style_items()
+        self._render()
+
+    def style_items(self) -> None:
+        t = self.theme
+        self.label.setStyleSheet(
+            f"background: {t.background}; color: {t.foreground}; font-size: {t.font_pt * 1.2:.0f}pt;"
+        )
+
+    def show_frame(self, frame: Mapping[str, Any]) -> None:
+        for name, _, fmt in self.view.lines:
+            if name in frame:
+                self.values[name] = format_value(frame[name], fmt)
+        self._render()
+
+    def _render(self) -> None:
+        rows = "".join(
+            f"<tr><td>{html.escape(label)}</td><td align='right'>&nbsp;&nbsp;"
+            f"<b>{html.escape(self.values.get(name, '—'))}</b></td></tr>"
+            for name, label, fmt in self.view.lines
+        )
+        self.label.setText(f"<table cellspacing='2'>{rows}</table>")
+
+
+def format_value(value: Any, fmt: str) -> str:
+    """Format a scalar with ``fmt``, falling back to ``str`` if the format does not fit."""
+    try:
+        if hasattr(value, "item"):
+            value = value.item()
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return str(value)
