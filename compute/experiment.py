@@ -153,12 +153,11 @@ def first_nonfinite(frame: Mapping[str, Any], allowed: frozenset[str] = frozense
     for name, value in frame.items():
         if name in allowed:
             continue
-        if isinstance(value, float):
-            if not np.isfinite(value):
-                return name
-        elif isinstance(value, np.ndarray) and value.dtype.kind in "fc":
-            if not np.isfinite(value).all():
-                return name
+        if isinstance(value, float) and not np.isfinite(value):
+            return name
+        if (isinstance(value, np.ndarray) and value.dtype.kind in "fc"
+                and not np.isfinite(value).all()):
+            return name
     return None
 
 

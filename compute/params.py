@@ -222,7 +222,8 @@ class ParamSpec:
         try:
             return self.by_name[name]
         except KeyError:
-            raise ParamError(name, f"no such parameter (known: {', '.join(self.by_name)})") from None
+            known = ", ".join(self.by_name)
+            raise ParamError(name, f"no such parameter (known: {known})") from None
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

@@ -14,19 +14,29 @@ STARTUP_PROBE = "MGAI_LAB_STARTUP_PROBE"  # print the time of the first painted 
 
 
 def run_gui(experiment_id: str, values: Mapping[str, Any] | None = None, *,
-            present: bool = False, playing: bool = False, device: str = "auto") -> int:
-    """Open the window on ``experiment_id`` and run the event loop; returns the exit status."""
+            present: bool = False, playing: bool = False, device: str = "auto",
+            screenshot: str | None = None, screenshot_frames: int = 200,
+            size: tuple[int, int] | None = None) -> int:
+    """Open the window on ``experiment_id`` and run the event loop; returns the exit status.
+
+    With ``screenshot`` the lab plays ``screenshot_frames`` frames, saves the whole window
+    to that PNG and quits (used for the README's picture).
+    """
     app = ensure_qapp()
     from pyqtgraph.Qt import QtCore
 
     from .window import MainWindow
 
     window = MainWindow(device=device)
-    page = window.open_experiment(experiment_id, values, playing=playing)
+    if size:
+        window.resize(*size)
+    page = window.open_experiment(experiment_id, values, playing=playing or bool(screenshot))
     window.show()
     app.aboutToQuit.connect(window.shutdown)
     if os.environ.get(STARTUP_PROBE):
         _install_startup_probe(app, page)
+    if screenshot:
+        _install_screenshot(app, window, page, screenshot, screenshot_frames)
     if present and hasattr(window, "set_presentation"):
         window.set_presentation(True)
     QtCore.QTimer.singleShot(0, window.raise_)
@@ -45,5 +55,23 @@ def _install_startup_probe(app, page) -> None:
             app.quit()
         else:
             QtCore.QTimer.singleShot(5, check)
+
+    QtCore.QTimer.singleShot(0, check)
+
+
+def _install_screenshot(app, window, page, path: str, frames: int) -> None:
+    """Save the window to ``path`` once ``frames`` frames have been drawn, then quit."""
+    from pyqtgraph.Qt import QtCore
+
+    def check() -> None:
+        if page.frames_shown < frames:
+            QtCore.QTimer.singleShot(20, check)
+            return
+        page.pause()
+        page.explanation.render_equations()
+        app.processEvents()
+        if not window.grab().save(path):
+            print(f"mgai-lab: could not write the screenshot {path}", file=sys.stderr)
+        app.quit()
 
     QtCore.QTimer.singleShot(0, check)

@@ -80,7 +80,21 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--present", action="store_true", help="start in presentation mode")
     parser.add_argument("--play", action="store_true", help="start playing at once")
     parser.add_argument("--device", default="auto", choices=backend.DEVICES)
+    parser.add_argument("--screenshot", metavar="F.png",
+                        help="play, save the window to F.png after --screenshot-frames, quit")
+    parser.add_argument("--screenshot-frames", type=int, default=200, metavar="N")
+    parser.add_argument("--size", metavar="WxH", help="window size, e.g. 1600x1000")
     return parser
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise CliError(f"--size must look like 1200x900, got {text!r}") from None
+    if width < 100 or height < 100:
+        raise CliError(f"--size is too small: {text}")
+    return width, height
 
 
 # -- shared helpers --------------------------------------------------------------------
@@ -222,10 +236,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".png",):
         raise CliError(f"--out must be a .png file, got {out.name}")
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise CliError(f"--size must look like 1200x900, got {args.size!r}") from None
+    width, height = parse_size(args.size)
     experiment = make_experiment(args)
     frame, pulled, status, message = pull_frames(experiment, args.frames)
     if message:
@@ -248,7 +259,9 @@ def cmd_gui(argv: Sequence[str]) -> int:
     from .app import run_gui
 
     return run_gui(experiment_id, values, present=args.present, playing=args.play,
-                   device=args.device)
+                   device=args.device, screenshot=args.screenshot,
+                   screenshot_frames=args.screenshot_frames,
+                   size=parse_size(args.size) if args.size else None)
 
 
 COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render}

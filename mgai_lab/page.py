@@ -111,10 +111,12 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self._build_view_docks()
         self.param_panel = ParamPanel(experiment_cls.params, self.session.values)
         self.explanation = ExplanationPane(experiment_cls)
-        self._add_dock("parameters", "Parameters", self.param_panel,
-                       QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("explanation", "About this experiment", self.explanation,
-                       QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        params_dock = self._add_dock("parameters", "Parameters", self.param_panel,
+                                     QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        about_dock = self._add_dock("explanation", "About this experiment", self.explanation,
+                                    QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.splitDockWidget(params_dock, about_dock, QtCore.Qt.Orientation.Vertical)
+        self._sized = False
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(REPAINT_MS)
@@ -128,24 +130,42 @@ class ExperimentPage(QtWidgets.QMainWindow):
         s = self.session
         s.failed.connect(lambda msg, tb: self._report("error", f"Error: {msg}", tb))
         s.diverged.connect(self._on_diverged)
-        s.completed.connect(lambda: self._report("info", "The run has ended. Reset (R) to run again."))
+        s.completed.connect(
+            lambda: self._report("info", "The run has ended. Reset (R) to run again."))
         s.rejected.connect(self._on_rejected)
         s.restarted.connect(self._on_restarted)
         s.transport_changed.connect(self._on_transport)
 
     # -- construction -------------------------------------------------------------------
     def _build_view_docks(self) -> None:
-        areas = {
-            "left": QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
-            "right": QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
-            "top": QtCore.Qt.DockWidgetArea.TopDockWidgetArea,
-            "bottom": QtCore.Qt.DockWidgetArea.BottomDockWidgetArea,
-        }
+        """Views in two columns on the right (read-outs along the bottom)."""
+        Area = QtCore.Qt.DockWidgetArea
+        columns: list[QtWidgets.QDockWidget] = []
         for view in self.cls.views:
             panel = create_panel(view, self.theme)
             panel.hovered.connect(self.hovered)
             self.panels[view.key] = panel
-            self._add_dock(view.key, view.title, panel, areas.get(view.area, areas["right"]))
+            if view.area == "bottom":
+                self._add_dock(view.key, view.title, panel, Area.BottomDockWidgetArea)
+                continue
+            dock = self._add_dock(view.key, view.title, panel, Area.RightDockWidgetArea)
+            if len(columns) == 1:
+                self.splitDockWidget(columns[0], dock, QtCore.Qt.Orientation.Horizontal)
+            elif len(columns) >= 2:
+                self.splitDockWidget(columns[-2], dock, QtCore.Qt.Orientation.Vertical)
+            columns.append(dock)
+
+    def apply_default_sizes(self) -> None:
+        """Parameters a third of the width; read-outs a strip at the bottom."""
+        V, H = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
+        width, height = max(self.width(), 800), max(self.height(), 600)
+        self.resizeDocks([self.docks["parameters"]], [int(width * 0.3)], H)
+        self.resizeDocks([self.docks["parameters"], self.docks["explanation"]],
+                         [int(height * 0.45), int(height * 0.4)], V)
+        bottom = [d for k, d in self.docks.items()
+                  if self.dockWidgetArea(d) == QtCore.Qt.DockWidgetArea.BottomDockWidgetArea]
+        if bottom:
+            self.resizeDocks(bottom, [int(height * 0.2)] * len(bottom), V)
 
     def _add_dock(self, key: str, title: str, widget: QtWidgets.QWidget,
                   area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
@@ -161,6 +181,9 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            self.apply_default_sizes()
         # Equations need matplotlib (~1 s to import): render them once the page is up.
         QtCore.QTimer.singleShot(150, self.explanation.render_equations)
 
@@ -186,8 +209,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     def start(self, playing: bool = False) -> None:
         """Start the first run (paused unless ``playing``) and show its first frame."""
-        if self.session.start(playing=playing) and not playing:
-            self.session.step()
+        self.session.start(playing=playing)
         self._wake()
 
     def close_session(self) -> bool:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pyqtgraph.parametertree import Parameter, ParameterTree, registerParameterItemType
+from pyqtgraph.parametertree import Parameter, ParameterTree, registerParameterType
 from pyqtgraph.parametertree.parameterTypes import WidgetParameterItem
 from pyqtgraph.Qt import QtCore, QtWidgets
 from pyqtgraph.widgets.SpinBox import SpinBox
@@ -67,7 +67,7 @@ class SliderSpinItem(WidgetParameterItem):
             frac = math.log(value / self._lo) / math.log(self._hi / self._lo)
         else:
             frac = (value - self._lo) / (self._hi - self._lo)
-        return int(round(min(max(frac, 0.0), 1.0) * SLIDER_STEPS))
+        return round(min(max(frac, 0.0), 1.0) * SLIDER_STEPS)
 
     def _from_slider(self, position: int) -> float:
         frac = position / SLIDER_STEPS
@@ -89,7 +89,13 @@ class SliderSpinItem(WidgetParameterItem):
             self.spin.setValue(self._from_slider(position))
 
 
-registerParameterItemType("slidespin", SliderSpinItem, override=True)
+class SliderSpinParameter(Parameter):
+    """A number shown with :class:`SliderSpinItem`."""
+
+    itemClass = SliderSpinItem
+
+
+registerParameterType("slidespin", SliderSpinParameter, override=True)
 
 
 def parameter_options(param: Param, value: Any) -> dict[str, Any]:

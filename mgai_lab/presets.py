@@ -8,6 +8,7 @@ changes nothing. Saving never silently replaces an existing file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -47,13 +48,15 @@ def shipped_dir(experiment_id: str) -> Path:
 
 
 def user_dir(experiment_id: str) -> Path:
-    return Path(platformdirs.user_config_dir("mgai-lab", appauthor=False)) / "presets" / experiment_id
+    config = Path(platformdirs.user_config_dir("mgai-lab", appauthor=False))
+    return config / "presets" / experiment_id
 
 
 def list_presets(experiment_id: str) -> list[tuple[str, Path, bool]]:
     """(name, path, shipped) of every preset of an experiment: shipped first, then the user's."""
     out: list[tuple[str, Path, bool]] = []
-    for directory, shipped in ((shipped_dir(experiment_id), True), (user_dir(experiment_id), False)):
+    places = ((shipped_dir(experiment_id), True), (user_dir(experiment_id), False))
+    for directory, shipped in places:
         if directory.is_dir():
             for path in sorted(directory.glob("*.json")):
                 out.append((path.stem, path, shipped))
@@ -72,7 +75,8 @@ def resolve(experiment_id: str, name_or_file: str) -> Path:
     raise PresetError(f"no preset {name_or_file!r} for {experiment_id} (available: {names})")
 
 
-def from_dict(data: Any, experiment_cls: type[Experiment] | None = None, source: str = "") -> Preset:
+def from_dict(data: Any, experiment_cls: type[Experiment] | None = None,
+              source: str = "") -> Preset:
     """Validate a decoded preset; ``experiment_cls`` (if given) must match its experiment."""
     if not isinstance(data, dict):
         raise PresetError(f"{source or 'preset'}: expected a JSON object at the top level")
@@ -162,10 +166,8 @@ def atomic_write(path: Path | str, data: bytes, *, overwrite: bool = False) -> P
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     return path
 

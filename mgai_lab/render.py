@@ -13,9 +13,10 @@ def render_frame_png(experiment_cls: type[Experiment], frame: Frame, out: Path |
                      size: tuple[int, int] = (1200, 900), theme: str = "light") -> Path:
     """Draw every view of ``frame`` in a grid and save it as PNG (written atomically)."""
     app = ensure_qapp(headless=True)
+    from pyqtgraph.Qt import QtCore
+
     from panels.grid import PanelGrid
     from panels.theme import THEMES
-    from pyqtgraph.Qt import QtCore
 
     from .presets import atomic_write
 

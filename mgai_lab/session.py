@@ -86,7 +86,10 @@ class ExperimentSession(QtCore.QObject):
 
     # -- transport ----------------------------------------------------------------------
     def start(self, playing: bool = False) -> bool:
-        """Start a new run with the current values; False if the experiment refused them."""
+        """Start a new run with the current values; False if the experiment refused them.
+
+        A run started paused computes its first frame, so the views show the initial state.
+        """
         self._retire_worker()
         self.generation += 1
         try:
@@ -108,6 +111,8 @@ class ExperimentSession(QtCore.QObject):
         self.worker = worker
         worker.start()
         self._set_playing(playing)
+        if not playing:
+            worker.step_once()  # show the new run's first frame while paused
         self.restarted.emit()
         return True
 
@@ -117,8 +122,8 @@ class ExperimentSession(QtCore.QObject):
 
     def play(self) -> None:
         if self.worker is None or not self.worker.isRunning():
-            if not self.start(playing=True):
-                return
+            self.start(playing=True)  # (again) after an error, a divergence or the end
+            return
         self._set_playing(True)
 
     def pause(self) -> None:
@@ -130,8 +135,8 @@ class ExperimentSession(QtCore.QObject):
     def step(self) -> None:
         """One frame, then paused."""
         if self.worker is None or not self.worker.isRunning():
-            if not self.start(playing=False):
-                return
+            self.start(playing=False)  # a paused start computes one frame
+            return
         self._set_playing(False)
         self.worker.step_once()
 

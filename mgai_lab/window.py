@@ -161,10 +161,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.show_playing(page.session.playing)
         experiment = page.session.experiment
         device = experiment.device if experiment is not None else "—"
-        self.status_device.setText(f"device: {device}" + ("" if page.cls.needs_torch else " (numpy)"))
+        suffix = "" if page.cls.needs_torch else " (numpy)"
+        self.status_device.setText(f"device: {device}{suffix}")
         frame = page.last_frame
         if frame is not None:
-            self._on_progress(page, int(frame.get("step", 0)), float(frame.get("t", 0.0)), page.fps())
+            step, t = int(frame.get("step", 0)), float(frame.get("t", 0.0))
+            self._on_progress(page, step, t, page.fps())
 
     def _on_progress(self, page: ExperimentPage, step: int, t: float, fps: float) -> None:
         if page is self.current_page():

@@ -23,7 +23,6 @@ from compute import backend
 from compute.experiment import Diverged, Experiment, Frame, checked_frames
 from compute.params import ParamError
 
-
 _LIVE_WORKERS: set[FrameWorker] = set()
 
 

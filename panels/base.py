@@ -91,6 +91,12 @@ class PlotPanel(ViewPanel):
         self.plot.setMenuEnabled(True)
         self.legend: pg.LegendItem | None = None
         self.layout().addWidget(self.plot_widget)
+        # Axes (ticks, labels, grid) replay a QPicture of text on every paint: ~6 ms each at
+        # 800x600. Cache them as pixmaps; pyqtgraph calls update() when the range changes,
+        # which refreshes the cache.
+        for name in ("left", "bottom", "right", "top"):
+            self.plot.getAxis(name).setCacheMode(
+                QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     def add_legend(self) -> pg.LegendItem:

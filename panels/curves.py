@@ -106,4 +106,5 @@ class CurvesPanel(PlotPanel):
     def hover_text(self, x: float, y: float) -> str:
         x = 10**x if self.view.logx else x
         y = 10**y if self.view.logy else y
-        return f"{self.view.title}: {self.view.xlabel} = {x:.5g}, {self.view.ylabel or 'y'} = {y:.5g}"
+        view = self.view
+        return f"{view.title}: {view.xlabel} = {x:.5g}, {view.ylabel or 'y'} = {y:.5g}"

@@ -51,10 +51,10 @@ class HeatmapPanel(PlotPanel):
     # -- styling -----------------------------------------------------------------------
     def style_items(self) -> None:
         super().style_items()
-        contour_pen = pg.mkPen(self.theme.foreground + "90", width=max(1.0, self.theme.line_width / 2))
+        thin = max(1.0, self.theme.line_width / 2)
         for item in self.contours:
-            item.setPen(contour_pen)
-        self.arrows.setPen(pg.mkPen(self.theme.foreground + "B0", width=max(1.0, self.theme.line_width / 2)))
+            item.setPen(pg.mkPen(self.theme.foreground + "90", width=thin))
+        self.arrows.setPen(pg.mkPen(self.theme.foreground + "B0", width=thin))
         for i, item in enumerate(self.path_items):
             item.setPen(self.pen(self.theme.color(i)))
         self._style_points()
@@ -161,7 +161,7 @@ class HeatmapPanel(PlotPanel):
                 if self.legend is not None:
                     self.legend.addItem(item, name)
             self.path_names = names
-        for item, path in zip(self.path_items, paths):
+        for item, path in zip(self.path_items, paths, strict=True):
             item.setData(path[:, 0], path[:, 1], connect="finite")
 
     def hover_text(self, x: float, y: float) -> str:

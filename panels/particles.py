@@ -124,7 +124,7 @@ class PointCloudItem(pg.GraphicsObject):
 
     def _paint_raster(self, painter: QtGui.QPainter, px: np.ndarray, py: np.ndarray,
                       width: int, height: int) -> None:
-        cell = max(1, int(round(self.size_px / 2)))
+        cell = max(1, round(self.size_px / 3))
         gw, gh = width // cell + 1, height // cell + 1
         ix = (px * (1.0 / cell)).astype(np.int64)
         iy = (py * (1.0 / cell)).astype(np.int64)
@@ -152,6 +152,7 @@ class ParticlesPanel(PlotPanel):
         self.curve = pg.PlotDataItem()
         self.cloud = PointCloudItem()
         self.trails = pg.PlotDataItem(connect="finite")
+        self._lift_values = np.zeros(0)
         self.plot.addItem(self.curve)
         self.plot.addItem(self.trails)
         self.plot.addItem(self.cloud)
@@ -172,6 +173,13 @@ class ParticlesPanel(PlotPanel):
         self.cloud.set_colors(theme.accent, theme.palette)
         self.cloud.set_size(theme.marker_px)
 
+    def _lift(self, n: int) -> np.ndarray:
+        """A fixed small height per particle above the curve, so a crowd reads as a cloud."""
+        if self._lift_values.size != n:
+            self._lift_values = np.random.default_rng(0).uniform(0.0, 0.06, n)
+        low, high = self.plot.getViewBox().viewRange()[1]
+        return self._lift_values * (high - low)
+
     def show_frame(self, frame: Mapping[str, Any]) -> None:
         view = self.view
         if view.curve and self.changed(frame, *view.curve):
@@ -185,7 +193,7 @@ class ParticlesPanel(PlotPanel):
         if x is None:
             return
         if view.on_curve and view.curve:
-            y = np.interp(x, frame[view.curve[0]], frame[view.curve[1]])
+            y = np.interp(x, frame[view.curve[0]], frame[view.curve[1]]) + self._lift(x.size)
         elif view.y:
             y = frame[view.y]
         else:

@@ -23,7 +23,8 @@ class ReadoutPanel(ViewPanel):
         super().__init__(view, theme, parent)
         self.label = QtWidgets.QLabel()
         self.label.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        align = QtCore.Qt.AlignmentFlag
+        self.label.setAlignment(align.AlignTop | align.AlignLeft)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setMargin(8)
         self.layout().addWidget(self.label)
@@ -34,7 +35,8 @@ class ReadoutPanel(ViewPanel):
     def style_items(self) -> None:
         t = self.theme
         self.label.setStyleSheet(
-            f"background: {t.background}; color: {t.foreground}; font-size: {t.font_pt * 1.2:.0f}pt;"
+            f"background: {t.background}; color: {t.foreground}; "
+            f"font-size: {t.font_pt * 1.2:.0f}pt;"
         )
 
     def show_frame(self, frame: Mapping[str, Any]) -> None:

@@ -78,7 +78,7 @@ class LangevinDoubleWell(Experiment):
               help="Diffusion coefficient (temperature) of the noise."),
         Float("dt", 1e-3, 1e-4, 0.02, live=True, log=True, label="Δt",
               help="Euler–Maruyama time step."),
-        Int("n_particles", 30, 1, 1_000_000, label="particles",
+        Int("n_particles", 30, 1, 1_000_000, label="particles", log=True,
             help="Number of independent particles (the book's figure uses 30 paths)."),
         Float("x0", 0.0, -2.0, 2.0, label="x₀",
               help="Common start of every particle; −1 starts them all in the left well."),
@@ -87,7 +87,7 @@ class LangevinDoubleWell(Experiment):
                help="(x²−1)²/4; the same plus tilt·x; x²(x²−2)²/4; x²/2 (OU)."),
         Float("tilt", 0.1, -0.5, 0.5, live=True,
               help="Slope ε added as εx to the tilted double well."),
-        Float("burn_in", 2.0, 0.0, 1000.0, live=True, unit="time",
+        Float("burn_in", 2.0, 0.0, 1000.0, live=True, label="burn-in",
               help="Model time after the last change of D or U before frames are pooled."),
         Int("bins", 100, 20, 300, live=True, help="Histogram bins on [−2.5, 2.5]."),
         Int("n_paths", 3, 1, 5, live=True, label="paths shown",
@@ -188,7 +188,7 @@ class LangevinDoubleWell(Experiment):
     def _well_index(self, x: np.ndarray) -> np.ndarray:
         """Index of the well core holding each particle, −1 outside every core."""
         idx = np.full(x.shape, -1, dtype=np.int64)
-        for i, (m, r) in enumerate(zip(self.minima, self.core_radius)):
+        for i, (m, r) in enumerate(zip(self.minima, self.core_radius, strict=True)):
             idx[np.abs(x - m) < r] = i
         return idx
 
