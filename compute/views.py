@@ -80,7 +80,8 @@ class Series:
 
     ``y`` is (n,) or (k, n) for k lines sharing ``x`` (n,) (None: 0..n-1). ``names`` is a
     field of k strings labelling the rows; ``label`` labels a single line. ``style`` is
-    "line", "dots" or "step".
+    "line", "dots", "step" or "fan": many thin rows drawn as one item (a space-time fan of
+    paths), one colour per class when ``classes`` names a (k,) int field.
     """
 
     y: str
@@ -88,9 +89,10 @@ class Series:
     label: str = ""
     names: str | None = None
     style: str = "line"
+    classes: str | None = None
 
     def field_names(self) -> set[str]:
-        return {n for n in (self.y, self.x, self.names) if n}
+        return {n for n in (self.y, self.x, self.names, self.classes) if n}
 
 
 @dataclass(frozen=True)
@@ -151,3 +153,19 @@ class Readout(View):
 
     def field_names(self) -> set[str]:
         return {name for name, _, _ in self.lines}
+
+
+@dataclass(frozen=True)
+class Bubbles(View):
+    """Values on a few nodes (e.g. the 3×3 modes) as discs of area ∝ value, with labels.
+
+    ``centers`` is an (m, 2) field of node positions, ``values`` (m,) the values (drawn up
+    to ``max_value``), ``highlight`` an optional int field naming one node to ring.
+    """
+
+    centers: str = "centers"
+    values: str = "values"
+    highlight: str | None = None
+    max_value: float = 1.0
+    value_format: str = "{:.2f}"
+    _field_attrs = ("centers", "values", "highlight")

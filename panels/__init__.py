@@ -8,6 +8,7 @@ from __future__ import annotations
 from compute import views
 
 from .base import PlotPanel, ViewPanel
+from .bubbles import BubblesPanel
 from .curves import CurvesPanel
 from .heatmap import HeatmapPanel
 from .histogram import HistogramPanel
@@ -21,6 +22,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Curves: CurvesPanel,
     views.Heatmap: HeatmapPanel,
     views.Readout: ReadoutPanel,
+    views.Bubbles: BubblesPanel,
 }
 
 

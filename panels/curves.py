@@ -50,6 +50,8 @@ class CurvesPanel(PlotPanel):
             marker.setPen(self.pen(self.theme.reference, 1.0, QtCore.Qt.PenStyle.DashLine))
 
     def _style_line(self, item: pg.PlotDataItem, series: Series, color: str) -> None:
+        if series.style == "fan":
+            return  # styled per class when drawn
         if series.style == "dots":
             item.setPen(None)
             item.setSymbol("o")
@@ -80,12 +82,36 @@ class CurvesPanel(PlotPanel):
         for row, item in enumerate(items):
             self._style_line(item, series, self._row_color(si, row))
 
+    def _show_fan(self, si: int, series: Series, x: np.ndarray | None, y: np.ndarray,
+                  classes: np.ndarray | None) -> None:
+        """All rows as one item per class: paths separated by NaN, thin and translucent."""
+        if classes is None:
+            classes = np.zeros(y.shape[0], dtype=int)
+        groups = [int(c) for c in np.unique(classes)]
+        names = [series.label if i == 0 else "" for i in range(len(groups))]
+        self._ensure_rows(si, series, names)
+        x = np.arange(y.shape[1], dtype=float) if x is None else np.asarray(x, dtype=float)
+        for item, group in zip(self.lines[si], groups, strict=True):
+            rows = y[classes == group]
+            xs = np.concatenate([np.broadcast_to(x, rows.shape), np.full((len(rows), 1), np.nan)],
+                                axis=1).ravel()
+            ys = np.concatenate([rows, np.full((len(rows), 1), np.nan)], axis=1).ravel()
+            item.setData(xs, ys, connect="finite")
+            color = pg.mkColor(self.theme.color(group) if len(groups) > 1 else self.theme.accent)
+            color.setAlpha(110)
+            item.setPen(pg.mkPen(color, width=max(1.0, self.theme.line_width / 2)))
+
     def show_frame(self, frame: Mapping[str, Any]) -> None:
         for si, series in enumerate(self.view.series):
             y = frame.get(series.y)
             if y is None:
                 continue
             y = np.atleast_2d(np.asarray(y, dtype=float))
+            if series.style == "fan":
+                classes = frame.get(series.classes) if series.classes else None
+                self._show_fan(si, series, frame.get(series.x) if series.x else None, y,
+                               None if classes is None else np.asarray(classes))
+                continue
             if series.names and series.names in frame:
                 names = [str(s) for s in frame[series.names]]
             else:
