@@ -29,11 +29,13 @@ class PanelGrid(QtWidgets.QWidget):
         for i, panel in enumerate(plots):
             layout.addWidget(panel, i // columns, i % columns)
         row = (len(plots) + columns - 1) // columns
-        for j, panel in enumerate(readouts):
-            layout.addWidget(panel, row, j % columns)
-            layout.setRowStretch(row, 0)
+        for j, panel in enumerate(readouts):  # one strip per read-out, across all columns
+            layout.addWidget(panel, row + j, 0, 1, columns)
+            layout.setRowStretch(row + j, 0)
         for r in range(row):
             layout.setRowStretch(r, 1)
+        for c in range(columns):
+            layout.setColumnStretch(c, 1)
 
     def update_frame(self, frame: Mapping[str, Any]) -> None:
         for panel in self.panels:

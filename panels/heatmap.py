@@ -57,18 +57,9 @@ class HeatmapPanel(PlotPanel):
         self.arrows.setPen(pg.mkPen(self.theme.foreground + "B0", width=thin))
         for i, item in enumerate(self.path_items):
             item.setPen(self.pen(self.theme.color(i)))
-        self._style_points()
         axis = self.colorbar.getAxis("right") if hasattr(self.colorbar, "getAxis") else None
         if axis is not None:
             axis.setTextPen(pg.mkPen(self.theme.foreground))
-
-    def _style_points(self) -> None:
-        n = len(self.points.data)
-        brushes = [pg.mkBrush(self.theme.color(i)) for i in range(n)]
-        if n:
-            self.points.setBrush(brushes)
-        self.points.setPen(pg.mkPen(self.theme.foreground, width=1))
-        self.points.setSize(self.theme.marker_px * 1.6)
 
     # -- drawing -----------------------------------------------------------------------
     def show_frame(self, frame: Mapping[str, Any]) -> None:
@@ -84,8 +75,11 @@ class HeatmapPanel(PlotPanel):
         if view.points and view.points in frame:
             pts = np.asarray(frame[view.points], dtype=float).reshape(-1, 2)
             ok = np.isfinite(pts).all(axis=1)
-            self.points.setData(pts[ok, 0], pts[ok, 1])
-            self._style_points()
+            # colour by the point's index (matching its path), then drop non-finite points
+            brushes = [pg.mkBrush(self.theme.color(i)) for i in np.flatnonzero(ok)]
+            self.points.setData(pts[ok, 0], pts[ok, 1], brush=brushes,
+                                pen=pg.mkPen(self.theme.foreground, width=1),
+                                size=self.theme.marker_px * 1.6)
 
     def _set_image(self, data: np.ndarray, extent) -> None:
         self.data = data
@@ -106,6 +100,8 @@ class HeatmapPanel(PlotPanel):
         self.extent = tuple(float(v) for v in extent)
         x0, x1, y0, y1 = self.extent
         self.image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        # frame the field; overlays far outside (a diverging path) must not zoom it away
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self._set_contours(data, levels)
 
     def _set_contours(self, data: np.ndarray, levels: tuple[float, float]) -> None:
