@@ -30,9 +30,10 @@ class History:
         """Offer one sample; it is kept if it falls on the current stride."""
         if self._offered % self._stride == 0:
             if self._n == self.capacity:
-                self._x[: self._n // 2] = self._x[: self._n : 2]
-                self._v[: self._n // 2] = self._v[: self._n : 2]
-                self._n //= 2
+                half = (self._n + 1) // 2  # samples 0, 2, 4, … of the full record
+                self._x[:half] = self._x[: self._n : 2]
+                self._v[:half] = self._v[: self._n : 2]
+                self._n = half
                 self._stride *= 2
                 if self._offered % self._stride:
                     self._offered += 1

@@ -200,6 +200,7 @@ class LangevinDoubleWell(Experiment):
         xi = np.empty(n)
         step, t = 0, 0.0
         last_well = self._well_index(x)
+        cores = self.minima  # the well cores that last_well indexes
         transitions = 0
         history = History(capacity=4096)
         paths = Window(shape=(5,), capacity=2000)
@@ -209,6 +210,11 @@ class LangevinDoubleWell(Experiment):
             if self._restart_pooling:
                 self._restart_pooling = False
                 law_since, trans_since = t, transitions
+                if not np.array_equal(self.minima, cores):
+                    # A new U has new wells: old indices would name other wells and count
+                    # hops that never happened, so restart the memory from the new cores.
+                    cores = self.minima
+                    last_well = self._well_index(x)
                 counts = np.zeros(len(self._edges) - 1)
                 pooled = 0
             dt, D = self.p["dt"], self.p["D"]
