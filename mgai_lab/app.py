@@ -13,11 +13,13 @@ from .qt_app import ensure_qapp
 STARTUP_PROBE = "MGAI_LAB_STARTUP_PROBE"  # print the time of the first painted frame, then quit
 
 
-def run_gui(experiment_id: str, values: Mapping[str, Any] | None = None, *,
+def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, *,
             present: bool = False, playing: bool = False, device: str = "auto",
             screenshot: str | None = None, screenshot_frames: int = 200,
             size: tuple[int, int] | None = None) -> int:
     """Open the window on ``experiment_id`` and run the event loop; returns the exit status.
+
+    Without an id the window reopens the last experiment of the previous session.
 
     With ``screenshot`` the lab plays ``screenshot_frames`` frames, saves the whole window
     to that PNG and quits (used for the README's picture).
@@ -25,9 +27,16 @@ def run_gui(experiment_id: str, values: Mapping[str, Any] | None = None, *,
     app = ensure_qapp()
     from pyqtgraph.Qt import QtCore
 
+    from compute import registry
+
+    from .cli import DEFAULT_EXPERIMENT
     from .window import MainWindow
 
     window = MainWindow(device=device)
+    if experiment_id is None:
+        last = window.settings.get("last_experiment")
+        experiment_id = last if last in {c.id for c in registry.all_experiments()} \
+            else DEFAULT_EXPERIMENT
     if size:
         window.resize(*size)
     page = window.open_experiment(experiment_id, values, playing=playing or bool(screenshot))
@@ -37,7 +46,7 @@ def run_gui(experiment_id: str, values: Mapping[str, Any] | None = None, *,
         _install_startup_probe(app, page)
     if screenshot:
         _install_screenshot(app, window, page, screenshot, screenshot_frames)
-    if present and hasattr(window, "set_presentation"):
+    if present:
         window.set_presentation(True)
     QtCore.QTimer.singleShot(0, window.raise_)
     return app.exec()

@@ -141,8 +141,12 @@ def make_experiment(args: argparse.Namespace) -> Experiment:
     return experiment
 
 
-def pull_frames(experiment: Experiment, count: int) -> tuple[Frame | None, int, str, str]:
-    """Up to ``count`` frames; returns (last frame, frames pulled, status, message)."""
+def pull_frames(experiment: Experiment, count: int, on_frame=None
+                ) -> tuple[Frame | None, int, str, str]:
+    """Up to ``count`` frames, each passed to ``on_frame`` if given.
+
+    Returns (last frame, frames pulled, status, message).
+    """
     if count < 1:
         raise CliError(f"the number of frames must be at least 1, got {count}")
     last: Frame | None = None
@@ -152,6 +156,8 @@ def pull_frames(experiment: Experiment, count: int) -> tuple[Frame | None, int, 
         for frame in frames:
             last = {k: backend.to_numpy(v) for k, v in frame.items()}
             pulled += 1
+            if on_frame is not None:
+                on_frame(last)
             if pulled >= count:
                 break
         else:
@@ -233,19 +239,25 @@ def save_frame_npz(out: Path, frame: Frame, experiment: Experiment) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from . import render
+
     out = Path(args.out)
-    if out.suffix.lower() not in (".png",):
-        raise CliError(f"--out must be a .png file, got {out.name}")
+    suffix = out.suffix.lower()
+    if suffix not in render.SUFFIXES:
+        raise CliError(f"--out must end in {', '.join(render.SUFFIXES)}, got {out.name}")
     width, height = parse_size(args.size)
     experiment = make_experiment(args)
-    frame, pulled, status, message = pull_frames(experiment, args.frames)
-    if message:
-        print(f"mgai-lab: {experiment.id} {message}", file=sys.stderr)
-    if frame is None:
-        raise CliError(f"{experiment.id} produced no frame to render")
-    from .render import render_frame_png
-
-    render_frame_png(type(experiment), frame, out, size=(width, height), theme=args.theme)
+    try:
+        with render.Renderer(type(experiment), out, (width, height), args.theme) as renderer:
+            frame, pulled, status, message = pull_frames(
+                experiment, args.frames, renderer.add_frame if renderer.video else None)
+            if message:
+                print(f"mgai-lab: {experiment.id} {message}", file=sys.stderr)
+            if frame is None:
+                raise CliError(f"{experiment.id} produced no frame to render")
+            renderer.finish(frame)
+    except render.ExportError as exc:
+        raise CliError(str(exc)) from None
     print(json.dumps({"experiment": experiment.id, "status": status, "frames": pulled,
                       "out": str(out)}))
     return EXIT_DIVERGED if status == "diverged" else EXIT_OK
@@ -253,9 +265,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_gui(argv: Sequence[str]) -> int:
     args = build_gui_parser().parse_args(argv)
-    experiment_id = args.experiment or DEFAULT_EXPERIMENT
-    cls = get_experiment(experiment_id)
-    values, _ = resolve_values(cls, args.preset, args.assignments)
+    experiment_id = args.experiment
+    values = None
+    if experiment_id or args.preset or args.assignments:
+        experiment_id = experiment_id or DEFAULT_EXPERIMENT
+        values, _ = resolve_values(get_experiment(experiment_id), args.preset, args.assignments)
     from .app import run_gui
 
     return run_gui(experiment_id, values, present=args.present, playing=args.play,

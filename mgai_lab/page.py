@@ -19,7 +19,9 @@ from compute.experiment import Experiment, Frame
 from panels import ViewPanel, create_panel
 from panels.theme import LIGHT, Theme
 
+from . import presets
 from .explanation import ExplanationPane
+from .export import ExportError, Recorder
 from .param_panel import ParamPanel
 from .session import ExperimentSession
 
@@ -86,6 +88,8 @@ class ExperimentPage(QtWidgets.QMainWindow):
     transport_changed = QtCore.Signal(bool)
     #: text for the status bar
     hovered = QtCore.Signal(str)
+    #: frames recorded so far (-1 when a recording ends)
+    recording_progress = QtCore.Signal(int)
 
     def __init__(self, experiment_cls: type[Experiment], values: Mapping[str, Any] | None = None,
                  *, device: str = "auto", theme: Theme = LIGHT, parent=None):
@@ -117,6 +121,9 @@ class ExperimentPage(QtWidgets.QMainWindow):
                                     QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self.splitDockWidget(params_dock, about_dock, QtCore.Qt.Orientation.Vertical)
         self._sized = False
+        self.default_state = self.saveState()
+        self.recorder: Recorder | None = None
+        self.preset_index = -1  # position in the preset list (PageUp/PageDown)
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(REPAINT_MS)
@@ -128,10 +135,10 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
         self.param_panel.edited.connect(self._on_edited)
         s = self.session
-        s.failed.connect(lambda msg, tb: self._report("error", f"Error: {msg}", tb))
+        s.failed.connect(lambda msg, tb: self.report("error", f"Error: {msg}", tb))
         s.diverged.connect(self._on_diverged)
         s.completed.connect(
-            lambda: self._report("info", "The run has ended. Reset (R) to run again."))
+            lambda: self.report("info", "The run has ended. Reset (R) to run again."))
         s.rejected.connect(self._on_rejected)
         s.restarted.connect(self._on_restarted)
         s.transport_changed.connect(self._on_transport)
@@ -213,8 +220,10 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self._wake()
 
     def close_session(self) -> bool:
-        """Stop the worker; True if it ended within the timeout."""
+        """Stop the worker (and finish a recording); True if it ended within the timeout."""
         self.timer.stop()
+        if self.recorder is not None:
+            self.stop_recording()
         return self.session.close()
 
     # -- frames -------------------------------------------------------------------------
@@ -242,7 +251,14 @@ class ExperimentPage(QtWidgets.QMainWindow):
             except Exception as exc:
                 import traceback
 
-                self._report("error", f"View '{key}' failed to draw: {exc}", traceback.format_exc())
+                self.report("error", f"View '{key}' failed to draw: {exc}", traceback.format_exc())
+        if self.recorder is not None:
+            try:
+                self.recorder.add_frame(frame)
+                self.recording_progress.emit(self.recorder.frames)
+            except ExportError as exc:
+                self.stop_recording()
+                self.report("warning", f"Recording stopped: {exc}")
         now = time.perf_counter()
         self._paint_times.append(now)
         self.frames_shown += 1
@@ -256,16 +272,66 @@ class ExperimentPage(QtWidgets.QMainWindow):
         return (len(times) - 1) / (times[-1] - times[0])
 
     # -- reactions ----------------------------------------------------------------------
+    # -- presets ------------------------------------------------------------------------
+    def preset_dict(self) -> dict[str, Any]:
+        """The current parameters (and speed) as a preset object."""
+        return presets.to_dict(self.cls, self.session.values,
+                               {"steps_per_frame": self.session.speed})
+
+    def apply_preset(self, preset: presets.Preset) -> None:
+        """Use a validated preset: all values, the speed, then a restart."""
+        self.session.set_values(preset.values)
+        speed = preset.view.get("steps_per_frame")
+        if isinstance(speed, int) and not isinstance(speed, bool):
+            self.session.set_speed(speed)
+        self.param_panel.set_values(self.session.values)
+        self.param_panel.show_pending(self.session.pending)
+        if preset.warnings:
+            self.report("info", f"Preset loaded with notes: {'; '.join(preset.warnings)}")
+
+    # -- recording and layout -----------------------------------------------------------
+    def start_recording(self, path: str) -> None:
+        """Record the views, frame by frame, until :meth:`stop_recording` (raises ExportError)."""
+        if self.recorder is not None:
+            raise ExportError("already recording")
+        self.recorder = Recorder(self.cls, path, self.theme)
+        self.recording_progress.emit(0)
+        if self.last_frame is not None:
+            self.recorder.add_frame(self.last_frame)
+            self.recording_progress.emit(self.recorder.frames)
+
+    def stop_recording(self) -> str | None:
+        """Finish the file; returns its path, or None (with a message) if nothing was kept."""
+        recorder, self.recorder = self.recorder, None
+        self.recording_progress.emit(-1)
+        if recorder is None:
+            return None
+        try:
+            return str(recorder.stop())
+        except (ExportError, OSError) as exc:
+            self.report("warning", f"Recording not saved: {exc}")
+            return None
+
+    def view_panels(self) -> list[ViewPanel]:
+        return list(self.panels.values())
+
+    def reset_layout(self) -> None:
+        """Docks back where they first opened, at their first sizes."""
+        self.restoreState(self.default_state)
+        for dock in self.docks.values():
+            dock.show()
+        self.apply_default_sizes()
+
     def _on_edited(self, name: str, value: Any) -> None:
         if self.session.set_param(name, value):
             self.param_panel.show_pending(self.session.pending)
 
     def _on_rejected(self, name: str, message: str) -> None:
-        self._report("warning", f"Parameter '{name}' refused: {message}")
+        self.report("warning", f"Parameter '{name}' refused: {message}")
         self.param_panel.set_values(self.session.values)
 
     def _on_diverged(self, step: int, reason: str) -> None:
-        self._report("warning", f"Diverged at step {step} ({reason}). "
+        self.report("warning", f"Diverged at step {step} ({reason}). "
                                 "Change the parameters and press Reset (R).")
 
     def _on_restarted(self) -> None:
@@ -280,7 +346,8 @@ class ExperimentPage(QtWidgets.QMainWindow):
             self._wake()
         self.transport_changed.emit(playing)
 
-    def _report(self, level: str, text: str, details: str = "") -> None:
+    def report(self, level: str, text: str, details: str = "") -> None:
+        """Show a message in this experiment's message bar (errors also go to stderr)."""
         self.message.show_message(level, text, details)
         if level == "error" and details:
             print(f"mgai-lab [{self.cls.id}]: {text}\n{details}", file=sys.stderr)

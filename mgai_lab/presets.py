@@ -160,6 +160,7 @@ def atomic_write(path: Path | str, data: bytes, *, overwrite: bool = False) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.chmod(tmp, default_file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -170,6 +171,20 @@ def atomic_write(path: Path | str, data: bytes, *, overwrite: bool = False) -> P
             os.unlink(tmp)
         raise
     return path
+
+
+def _read_umask() -> int:
+    umask = os.umask(0)  # the only way to read it; done once, at import, before any thread
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def default_file_mode() -> int:
+    """0o666 less the process umask: what a plain ``open(path, "w")`` would give."""
+    return 0o666 & ~_UMASK
 
 
 def save(path: Path | str, experiment_cls: type[Experiment], values: dict[str, Any],

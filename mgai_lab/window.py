@@ -1,17 +1,29 @@
-"""The main window: experiment browser, one tab per open experiment, transport bar, status."""
+"""The main window: experiment browser, one tab per open experiment, transport bar, menus.
+
+The window owns what is shared by all tabs: the theme and presentation mode, the settings
+(last experiment, dock layouts), the preset/export/record menus acting on the current tab,
+and the status bar.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from compute import backend, registry
-from panels.theme import LIGHT, Theme
+from panels.theme import DARK, LIGHT, PRESENTATION, Theme
 
+from . import export, presets
 from .browser import ExperimentBrowser
 from .page import ExperimentPage
+from .settings import Settings
+
+THEMES = {"light": LIGHT, "dark": DARK}
 
 
 def unavailable_experiments() -> dict[str, str]:
@@ -22,14 +34,26 @@ def unavailable_experiments() -> dict[str, str]:
             for cls in registry.all_experiments() if cls.needs_torch}
 
 
+def _action(parent: QtWidgets.QWidget, text: str, slot: Callable, shortcut=None,
+            tip: str = "", checkable: bool = False) -> QtGui.QAction:
+    action = QtGui.QAction(text, parent)
+    if shortcut is not None:
+        action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+    action.setToolTip(tip or text)
+    action.setCheckable(checkable)
+    action.triggered.connect(slot)
+    parent.addAction(action)
+    return action
+
+
 class TransportBar(QtWidgets.QToolBar):
     """Play/pause, single step, reset and speed (steps per frame) for the current tab."""
 
     def __init__(self, parent=None):
         super().__init__("Transport", parent)
         self.setObjectName("transport")
-        style = self.style()
-        icon = style.standardIcon
+        icon = self.style().standardIcon
         SP = QtWidgets.QStyle.StandardPixmap
         self.play_icon, self.pause_icon = icon(SP.SP_MediaPlay), icon(SP.SP_MediaPause)
         self.play_action = QtGui.QAction(self.play_icon, "Play", self)
@@ -52,6 +76,7 @@ class TransportBar(QtWidgets.QToolBar):
         self.speed.setToolTip("Internal steps computed per displayed frame")
         self.speed.setKeyboardTracking(False)
         self.addWidget(self.speed)
+        self.addSeparator()
 
     def show_playing(self, playing: bool) -> None:
         self.play_action.setIcon(self.pause_icon if playing else self.play_icon)
@@ -61,20 +86,25 @@ class TransportBar(QtWidgets.QToolBar):
 class MainWindow(QtWidgets.QMainWindow):
     """The lab's window. Experiments open in tabs; each tab has its own worker."""
 
-    def __init__(self, *, device: str = "auto", theme: Theme = LIGHT):
+    def __init__(self, *, device: str = "auto", settings: Settings | None = None):
         super().__init__()
         self.setWindowTitle("MGAI Lab — Mathematics of Generative AI")
         self.setObjectName("main-window")
         self.device = device
-        self.theme = theme
+        self.settings = settings or Settings()
+        self.theme_name = self.settings.get("theme") if self.settings.get("theme") in THEMES \
+            else "light"
+        self.theme: Theme = THEMES[self.theme_name]
+        self.presenting = False
+        self._normal_font: QtGui.QFont | None = None
+        self._was_maximized = False
         self.resize(1400, 900)
 
         self.browser = ExperimentBrowser(registry.all_experiments(), unavailable_experiments())
-        browser_dock = QtWidgets.QDockWidget("Experiments", self)
-        browser_dock.setObjectName("dock:browser")
-        browser_dock.setWidget(self.browser)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, browser_dock)
-        self.browser_dock = browser_dock
+        self.browser_dock = QtWidgets.QDockWidget("Experiments", self)
+        self.browser_dock.setObjectName("dock:browser")
+        self.browser_dock.setWidget(self.browser)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
 
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setTabsClosable(True)
@@ -92,11 +122,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_fps = QtWidgets.QLabel()
         self.status_device = QtWidgets.QLabel()
         self.status_hover = QtWidgets.QLabel()
+        self.status_record = QtWidgets.QLabel()
+        self.status_record.setStyleSheet("color: white; background: #C62828; padding: 0 6px;"
+                                         " font-weight: bold;")
+        self.status_record.hide()
         bar = self.statusBar()
         bar.addWidget(self.status_hover, 1)
-        for label in (self.status_run, self.status_fps, self.status_device):
+        for label in (self.status_record, self.status_run, self.status_fps, self.status_device):
             bar.addPermanentWidget(label)
 
+        self._build_menus()
         self.browser.open_requested.connect(lambda exp_id: self.open_experiment(exp_id))
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -105,6 +140,56 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.reset_action.triggered.connect(lambda: self._with_page(ExperimentPage.reset))
         self.transport.speed.valueChanged.connect(
             lambda n: self._with_page(lambda page: page.set_speed(n)))
+        for problem in self.settings.problems:
+            self.notify(problem)
+        self._apply_qt_palette()
+
+    # -- menus --------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        Key = QtCore.Qt.Key
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(_action(self, "Load preset from file…", self.load_preset_file, "Ctrl+O"))
+        menu.addAction(_action(self, "Save preset as…", self.save_preset_file, "Ctrl+S"))
+        menu.addAction(_action(self, "Save as my preset…", self.save_user_preset, "Ctrl+Shift+S",
+                               "Save under a name in your presets (listed in the Presets menu)"))
+        menu.addAction(_action(self, "Copy preset to clipboard", self.copy_preset, "Ctrl+Shift+C"))
+        menu.addAction(_action(self, "Paste preset from clipboard", self.paste_preset,
+                               "Ctrl+Shift+V"))
+        menu.addSeparator()
+        menu.addAction(_action(self, "Export image (PNG/SVG)…", self.export_image, "Ctrl+E"))
+        menu.addAction(_action(self, "Export frame data (CSV/NPZ)…", self.export_data,
+                               "Ctrl+Shift+E"))
+        self.record_action = _action(self, "Record video (MP4/GIF)…", self.toggle_recording,
+                                     "Ctrl+Shift+R", checkable=True)
+        menu.addAction(self.record_action)
+        menu.addSeparator()
+        menu.addAction(_action(self, "Quit", self.close, "Ctrl+Q"))
+
+        self.presets_menu = self.menuBar().addMenu("&Presets")
+        self.presets_menu.aboutToShow.connect(self._fill_presets_menu)
+        self.prev_preset_action = _action(self, "Previous preset", lambda: self.step_preset(-1),
+                                          Key.Key_PageUp)
+        self.next_preset_action = _action(self, "Next preset", lambda: self.step_preset(+1),
+                                          Key.Key_PageDown)
+
+        view = self.menuBar().addMenu("&View")
+        self.present_action = _action(self, "Presentation mode", self.toggle_presentation,
+                                      Key.Key_F5, checkable=True,
+                                      tip="Full screen, high contrast, large type (F5)")
+        view.addAction(self.present_action)
+        view.addAction(_action(self, "Full screen", self.toggle_full_screen, Key.Key_F11))
+        themes = view.addMenu("Theme")
+        group = QtGui.QActionGroup(self)
+        for name in THEMES:
+            action = _action(self, name.title(), lambda _=False, n=name: self.set_theme(n),
+                             checkable=True)
+            action.setChecked(name == self.theme_name)
+            group.addAction(action)
+            themes.addAction(action)
+        view.addAction(_action(self, "Reset layout", self.reset_layout))
+        view.addAction(self.browser_dock.toggleViewAction())
+        self.transport.addAction(self.present_action)
+        self.transport.addAction(self.record_action)
 
     # -- pages --------------------------------------------------------------------------
     def pages(self) -> list[ExperimentPage]:
@@ -126,17 +211,26 @@ class MainWindow(QtWidgets.QMainWindow):
         page = ExperimentPage(cls, values, device=self.device, theme=self.theme)
         page.progress.connect(lambda step, t, fps, p=page: self._on_progress(p, step, t, fps))
         page.transport_changed.connect(lambda playing, p=page: self._on_transport(p, playing))
+        page.recording_progress.connect(lambda n, p=page: self._on_recording(p, n))
         page.hovered.connect(self.status_hover.setText)
+        state = self.settings.layout(experiment_id)
+        if state is not None and not page.restoreState(QtCore.QByteArray(state)):
+            self.notify(f"saved layout of {experiment_id} could not be restored; default used")
+        elif state is not None:
+            page._sized = True  # the saved layout carries its sizes
         index = self.tabs.addTab(page, cls.title)
         self.tabs.setTabToolTip(index, f"{cls.id} — §{cls.section}")
         self.tabs.setCurrentIndex(index)
         self.browser.select(experiment_id)
         page.start(playing=playing)
         self._on_tab_changed(index)
+        self.settings.set("last_experiment", experiment_id)
         return page
 
     def close_tab(self, index: int) -> None:
         page = self.tabs.widget(index)
+        if isinstance(page, ExperimentPage):
+            self._remember_layout(page)
         self.tabs.removeTab(index)
         if isinstance(page, ExperimentPage):
             page.close_session()
@@ -147,18 +241,329 @@ class MainWindow(QtWidgets.QMainWindow):
         if page is not None:
             action(page)
 
+    def notify(self, text: str, ms: int = 8000) -> None:
+        """A transient message in the status bar."""
+        self.statusBar().showMessage(text, ms)
+
+    # -- presets ------------------------------------------------------------------------
+    def apply_preset_file(self, path: Path | str) -> bool:
+        """Load a preset into the current tab; a bad file is reported and changes nothing."""
+        page = self.current_page()
+        if page is None:
+            return False
+        try:
+            preset = presets.load(path, page.cls)
+        except presets.PresetError as exc:
+            page.report("warning", f"Preset refused: {exc}")
+            return False
+        page.apply_preset(preset)
+        self.notify(f"preset {Path(path).stem} loaded")
+        return True
+
+    def load_preset_file(self) -> None:
+        page = self.current_page()
+        if page is None:
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Load preset", str(presets.user_dir(page.cls.id)), "Presets (*.json)")
+        if path:
+            self.apply_preset_file(path)
+
+    def save_preset_to(self, path: Path | str, overwrite: bool = False) -> Path | None:
+        """Write the current tab's preset; returns the path, or None with a message."""
+        page = self.current_page()
+        if page is None:
+            return None
+        try:
+            written = presets.save(path, page.cls, page.session.values,
+                                   {"steps_per_frame": page.session.speed}, overwrite=overwrite)
+        except FileExistsError:
+            page.report("warning", f"{path} exists and was not overwritten")
+            return None
+        except OSError as exc:
+            page.report("warning", f"Preset not saved: {exc}")
+            return None
+        self.notify(f"preset saved to {written}")
+        return written
+
+    def save_preset_file(self) -> None:
+        page = self.current_page()
+        if page is None:
+            return
+        # the dialog asks before replacing a file, so its answer allows the overwrite
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save preset", str(presets.user_dir(page.cls.id) / "preset.json"),
+            "Presets (*.json)")
+        if path:
+            self.save_preset_to(path if path.endswith(".json") else path + ".json",
+                                overwrite=True)
+
+    def save_user_preset(self) -> None:
+        page = self.current_page()
+        if page is None:
+            return
+        name, ok = QtWidgets.QInputDialog.getText(self, "Save as my preset", "Preset name:")
+        name = "".join(c for c in name.strip() if c.isalnum() or c in "-_. ")
+        if ok and name:
+            self.save_preset_to(presets.user_dir(page.cls.id) / f"{name}.json")
+
+    def copy_preset(self) -> None:
+        page = self.current_page()
+        if page is not None:
+            QtWidgets.QApplication.clipboard().setText(json.dumps(page.preset_dict(), indent=2))
+            self.notify("preset copied to the clipboard")
+
+    def paste_preset(self) -> bool:
+        page = self.current_page()
+        if page is None:
+            return False
+        text = QtWidgets.QApplication.clipboard().text()
+        try:
+            data = json.loads(text)
+            preset = presets.from_dict(data, page.cls, source="clipboard")
+        except json.JSONDecodeError:
+            page.report("warning", "Preset refused: the clipboard does not hold a JSON preset")
+            return False
+        except presets.PresetError as exc:
+            page.report("warning", f"Preset refused: {exc}")
+            return False
+        page.apply_preset(preset)
+        self.notify("preset pasted")
+        return True
+
+    def _fill_presets_menu(self) -> None:
+        menu = self.presets_menu
+        menu.clear()
+        page = self.current_page()
+        if page is None:
+            menu.addAction("(no experiment open)").setEnabled(False)
+            return
+        for name, path, shipped in presets.list_presets(page.cls.id):
+            label = name if shipped else f"{name}  (mine)"
+            menu.addAction(label, lambda p=path: self.apply_preset_file(p))
+        menu.addSeparator()
+        menu.addAction(self.prev_preset_action)
+        menu.addAction(self.next_preset_action)
+
+    def step_preset(self, delta: int) -> None:
+        """Load the previous/next preset of the current experiment (PageUp/PageDown)."""
+        page = self.current_page()
+        if page is None:
+            return
+        available = presets.list_presets(page.cls.id)
+        if not available:
+            self.notify("this experiment has no presets")
+            return
+        index = (page.preset_index + delta) % len(available)
+        page.preset_index = index
+        name, path, _ = available[index]
+        if self.apply_preset_file(path):
+            self.notify(f"preset {index + 1}/{len(available)}: {name}")
+
+    # -- export and recording -----------------------------------------------------------
+    def export_image(self) -> None:
+        page = self.current_page()
+        if page is None:
+            return
+        dialog = ExportImageDialog(page, self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, "Export image", f"{page.cls.id}.{dialog.suffix()}",
+                "PNG image (*.png);;SVG drawing (*.svg)")
+            if path:
+                self.export_image_to(path, dialog.selected_view(), dialog.scale())
+
+    def export_image_to(self, path: Path | str, view_key: str | None = None,
+                        scale: float = 1.0) -> Path | None:
+        """PNG (at ``scale``) or SVG of one view, or of the whole tab's views when None."""
+        page = self.current_page()
+        if page is None:
+            return None
+        panels = [page.panels[view_key]] if view_key else page.view_panels()
+        container = panels[0] if view_key else page
+        try:
+            if Path(path).suffix.lower() == ".svg":
+                written = export.write_svg(panels, container, path)
+            else:
+                written = export.write_png(container, path, scale)
+        except (export.ExportError, OSError) as exc:
+            page.report("warning", f"Export failed: {exc}")
+            return None
+        self.notify(f"exported {written}")
+        return written
+
+    def export_data(self) -> None:
+        page = self.current_page()
+        if page is None:
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export frame data", f"{page.cls.id}.npz",
+            "NumPy archive (*.npz);;CSV table (*.csv)")
+        if path:
+            self.export_data_to(path)
+
+    def export_data_to(self, path: Path | str) -> Path | None:
+        """The current frame (what is on screen now) as CSV or NPZ."""
+        page = self.current_page()
+        if page is None:
+            return None
+        if page.last_frame is None:
+            page.report("warning", "No frame to export yet: press Step or Play first")
+            return None
+        params = page.session.experiment.p if page.session.experiment else page.session.values
+        try:
+            written = export.write_frame(page.last_frame, path, page.cls, params)
+        except (export.ExportError, OSError) as exc:
+            page.report("warning", f"Export failed: {exc}")
+            return None
+        self.notify(f"exported {written}")
+        return written
+
+    def toggle_recording(self) -> None:
+        page = self.current_page()
+        if page is None:
+            self.record_action.setChecked(False)
+            return
+        if page.recorder is not None:
+            self.stop_recording()
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Record video", f"{page.cls.id}.mp4", "MP4 video (*.mp4);;GIF animation (*.gif)")
+        if path:
+            self.start_recording(path)
+        else:
+            self.record_action.setChecked(False)
+
+    def start_recording(self, path: Path | str) -> bool:
+        page = self.current_page()
+        if page is None:
+            return False
+        try:
+            page.start_recording(str(path))
+        except (export.ExportError, OSError) as exc:
+            page.report("warning", f"Cannot record: {exc}")
+            self.record_action.setChecked(False)
+            return False
+        self.record_action.setChecked(True)
+        return True
+
+    def stop_recording(self) -> str | None:
+        page = self.current_page()
+        written = page.stop_recording() if page is not None else None
+        self.record_action.setChecked(False)
+        if written:
+            self.notify(f"recording saved to {written}")
+        return written
+
+    def _on_recording(self, page: ExperimentPage, frames: int) -> None:
+        if page is not self.current_page():
+            return
+        if frames < 0:
+            self.status_record.hide()
+        else:
+            self.status_record.setText(f"● REC  {frames} frames")
+            self.status_record.show()
+
+    # -- themes, presentation and layout ------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        """Light or dark outside presentation mode (remembered in the settings)."""
+        self.theme_name = name
+        self.settings.set("theme", name)
+        if not self.presenting:
+            self._apply_theme(THEMES[name])
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        for page in self.pages():
+            page.apply_theme(theme)
+        self._apply_qt_palette()
+
+    def _apply_qt_palette(self) -> None:
+        app = QtWidgets.QApplication.instance()
+        if self.theme.name == "light":
+            app.setPalette(app.style().standardPalette())
+            return
+        palette = QtGui.QPalette()
+        base, text = QtGui.QColor(self.theme.background), QtGui.QColor(self.theme.foreground)
+        window = base.lighter(140) if self.theme.name == "dark" else QtGui.QColor("#101010")
+        accent = QtGui.QColor(self.theme.accent)
+        Role = QtGui.QPalette.ColorRole
+        for role, color in ((Role.Window, window), (Role.Base, base), (Role.AlternateBase, window),
+                            (Role.Button, window), (Role.Text, text), (Role.WindowText, text),
+                            (Role.ButtonText, text), (Role.ToolTipBase, base),
+                            (Role.ToolTipText, text), (Role.Highlight, accent),
+                            (Role.HighlightedText, base)):
+            palette.setColor(role, color)
+        app.setPalette(palette)
+
+    def presentation_theme(self) -> Theme:
+        """The high-contrast theme at the configured scale (settings' presentation_scale)."""
+        factor = float(self.settings.get("presentation_scale")) / 2.0  # PRESENTATION is 2x
+        return PRESENTATION.scaled(max(0.5, min(factor, 3.0)))
+
+    def set_presentation(self, on: bool) -> None:
+        """Full screen, minimal chrome, large type, high contrast (F5 toggles)."""
+        if on == self.presenting:
+            return
+        self.presenting = on
+        self.present_action.setChecked(on)
+        app = QtWidgets.QApplication.instance()
+        if on:
+            self._was_maximized = self.isMaximized()
+            self._normal_font = QtGui.QFont(app.font())
+            theme = self.presentation_theme()
+            font = QtGui.QFont(self._normal_font)
+            font.setPointSizeF(max(self._normal_font.pointSizeF(), 9.0) * theme.font_pt / 9.0 * 0.8)
+            app.setFont(font)
+            self.browser_dock.hide()
+            self.menuBar().hide()
+            self._apply_theme(theme)
+            self.showFullScreen()
+        else:
+            if self._normal_font is not None:
+                app.setFont(self._normal_font)
+            self.browser_dock.show()
+            self.menuBar().show()
+            self._apply_theme(THEMES[self.theme_name])
+            if self._was_maximized:
+                self.showMaximized()
+            else:
+                self.showNormal()
+        self.notify("presentation mode (F5 to leave)" if on else "presentation mode off")
+
+    def toggle_presentation(self) -> None:
+        self.set_presentation(not self.presenting)
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def reset_layout(self) -> None:
+        page = self.current_page()
+        if page is not None:
+            page.reset_layout()
+            self.settings.set_layout(page.cls.id, None)
+
+    def _remember_layout(self, page: ExperimentPage) -> None:
+        self.settings.set_layout(page.cls.id, bytes(page.saveState()))
+
     # -- status -------------------------------------------------------------------------
     def _on_tab_changed(self, index: int) -> None:
         page = self.current_page()
         if page is None:
             self.status_run.clear()
             self.status_device.clear()
+            self.status_record.hide()
             return
         self.transport.speed.blockSignals(True)
         self.transport.speed.setMaximum(page.cls.max_steps_per_frame)
         self.transport.speed.setValue(page.session.speed)
         self.transport.speed.blockSignals(False)
         self.transport.show_playing(page.session.playing)
+        self.record_action.setChecked(page.recorder is not None)
+        self._on_recording(page, page.recorder.frames if page.recorder else -1)
         experiment = page.session.experiment
         device = experiment.device if experiment is not None else "—"
         suffix = "" if page.cls.needs_torch else " (numpy)"
@@ -176,13 +581,57 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_transport(self, page: ExperimentPage, playing: bool) -> None:
         if page is self.current_page():
             self.transport.show_playing(playing)
+            self.transport.speed.blockSignals(True)
+            self.transport.speed.setValue(page.session.speed)
+            self.transport.speed.blockSignals(False)
 
     # -- closing ------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop every experiment's worker (on close and when the application quits)."""
+        """Stop every worker, finish recordings, remember layouts (on close and on quit)."""
         for page in self.pages():
+            self._remember_layout(page)
             page.close_session()
+        problem = self.settings.save()
+        if problem:
+            print(f"mgai-lab: {problem}", file=sys.stderr)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+class ExportImageDialog(QtWidgets.QDialog):
+    """Which view (or all), which format and which scale."""
+
+    def __init__(self, page: ExperimentPage, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export image")
+        self.view = QtWidgets.QComboBox()
+        self.view.addItem("All views of this tab", None)
+        for key, panel in page.panels.items():
+            self.view.addItem(panel.view.title, key)
+        self.format = QtWidgets.QComboBox()
+        self.format.addItems(["png", "svg"])
+        self.scale_box = QtWidgets.QDoubleSpinBox()
+        self.scale_box.setRange(1.0, 4.0)
+        self.scale_box.setSingleStep(0.5)
+        self.scale_box.setValue(2.0)
+        self.scale_box.setSuffix("×")
+        form = QtWidgets.QFormLayout(self)
+        form.addRow("View", self.view)
+        form.addRow("Format", self.format)
+        form.addRow("PNG scale", self.scale_box)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def selected_view(self) -> str | None:
+        return self.view.currentData()
+
+    def suffix(self) -> str:
+        return self.format.currentText()
+
+    def scale(self) -> float:
+        return self.scale_box.value()

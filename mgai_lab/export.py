@@ -1,0 +1,206 @@
+"""Exporting what an experiment shows: images, frame data, and recordings to MP4/GIF.
+
+Every file is written atomically (a temporary file renamed into place), so an interrupted
+export never leaves a partial file and never damages an existing one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from compute.experiment import Experiment, Frame
+from panels import export as panel_export
+from panels.base import ViewPanel
+from panels.grid import PanelGrid
+from panels.theme import Theme
+
+from .presets import atomic_write, default_file_mode
+
+IMAGE_FORMATS = (".png", ".svg")
+VIDEO_FORMATS = (".mp4", ".gif")
+MAX_GIF_FRAMES = 1500  # GIF frames are held in memory until the file is closed
+RECORD_SIZE = (1280, 720)  # even dimensions, as H.264 needs
+
+
+class ExportError(RuntimeError):
+    """An export could not be written; the message says why."""
+
+
+# -- images ----------------------------------------------------------------------------
+def image_png_bytes(image: QtGui.QImage) -> bytes:
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise ExportError("could not encode the PNG image")
+    return bytes(buffer.data())
+
+
+def write_png(widget: QtWidgets.QWidget, path: Path | str, scale: float = 1.0) -> Path:
+    """The widget as it is now (zoom, selection, time) re-rendered at ``scale`` (1–4)."""
+    if not 1.0 <= scale <= 4.0:
+        raise ExportError(f"PNG scale must be between 1 and 4, got {scale:g}")
+    return atomic_write(path, image_png_bytes(panel_export.render_widget(widget, scale)),
+                        overwrite=True)
+
+
+def write_svg(panels: list[ViewPanel], container: QtWidgets.QWidget, path: Path | str) -> Path:
+    """One or more panels as one SVG, placed as they sit inside ``container``."""
+    if len(panels) == 1 and panels[0] is container:
+        data = panel_export.panel_svg(panels[0])
+    else:
+        parts = []
+        for panel in panels:
+            top_left = panel.mapTo(container, QtCore.QPoint(0, 0))
+            parts.append((panel_export.panel_svg(panel), QtCore.QRect(top_left, panel.size())))
+        data = panel_export.combine_svgs(parts, container.size())
+    return atomic_write(path, data, overwrite=True)
+
+
+# -- frame data ------------------------------------------------------------------------
+def frame_csv_bytes(frame: Mapping[str, Any]) -> bytes:
+    """The frame in long ("tidy") form: one row per value, ``field,index,value``.
+
+    ``index`` is the position in the array (``i`` or ``i;j;…``), empty for scalars, so
+    fields of any shape fit one table that spreadsheets and pandas read directly.
+    """
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["field", "index", "value"])
+    for name, value in frame.items():
+        array = np.asarray(value)
+        if array.ndim == 0:
+            writer.writerow([name, "", _csv_value(array.item())])
+            continue
+        for index in np.ndindex(array.shape):
+            writer.writerow([name, ";".join(map(str, index)), _csv_value(array[index].item())])
+    return text.getvalue().encode("utf-8")
+
+
+def _csv_value(value: Any) -> Any:
+    return repr(value) if isinstance(value, float) else value
+
+
+def frame_npz_bytes(frame: Mapping[str, Any], experiment_id: str,
+                    params: Mapping[str, Any]) -> bytes:
+    """The frame's arrays plus the experiment id and parameters (JSON) as NPZ bytes."""
+    arrays = {k: np.asarray(v) for k, v in frame.items()}
+    arrays["params_json"] = np.array(json.dumps(dict(params), default=_json_default))
+    arrays["experiment_id"] = np.array(experiment_id)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_frame(frame: Frame, path: Path | str, experiment: type[Experiment] | Experiment,
+                params: Mapping[str, Any]) -> Path:
+    """The frame as CSV or NPZ, chosen by the file's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        data = frame_csv_bytes(frame)
+    elif suffix == ".npz":
+        data = frame_npz_bytes(frame, experiment.id, params)
+    else:
+        raise ExportError(f"frame data can be written as .csv or .npz, not {suffix or 'no suffix'}")
+    return atomic_write(path, data, overwrite=True)
+
+
+# -- recording -------------------------------------------------------------------------
+class Recorder:
+    """Records frames of an experiment's views to MP4 or GIF.
+
+    The views are drawn by an offscreen :class:`PanelGrid` of fixed size fed with the same
+    frames, so the video does not depend on the window's layout. Frames go to a temporary
+    file next to the target; :meth:`stop` renames it into place, :meth:`abort` deletes it.
+    """
+
+    def __init__(self, experiment: type[Experiment], path: Path | str, theme: Theme, *,
+                 fps: float = 30.0, size: tuple[int, int] = RECORD_SIZE):
+        import imageio.v2 as imageio
+
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in VIDEO_FORMATS:
+            raise ExportError(f"recordings are .mp4 or .gif, not {suffix or 'no suffix'}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".part{suffix}",
+                                   dir=self.path.parent)
+        os.close(fd)
+        os.chmod(tmp, default_file_mode())
+        self._tmp = Path(tmp)
+        try:
+            if suffix == ".mp4":
+                self._writer = imageio.get_writer(self._tmp, format="FFMPEG", fps=fps,
+                                                  codec="libx264", quality=8,
+                                                  macro_block_size=8)
+            else:
+                self._writer = imageio.get_writer(self._tmp, format="GIF", mode="I",
+                                                  duration=1000.0 / fps, loop=0)
+        except Exception as exc:
+            self._tmp.unlink(missing_ok=True)
+            raise ExportError(f"cannot record {suffix} here: {exc}") from exc
+        self.is_gif = suffix == ".gif"
+        self.frames = 0
+        self.grid = PanelGrid(experiment.views, theme)
+        self.grid.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        # H.264 works on 8x8 blocks: keep the frame a multiple of 8 in both directions
+        self.grid.resize(size[0] // 8 * 8, size[1] // 8 * 8)
+        self.grid.show()
+
+    def add_frame(self, frame: Frame) -> None:
+        """Draw ``frame`` and append it to the video."""
+        if self.is_gif and self.frames >= MAX_GIF_FRAMES:
+            raise ExportError(f"GIF recordings stop at {MAX_GIF_FRAMES} frames; use MP4")
+        self.grid.update_frame(frame)
+        QtWidgets.QApplication.processEvents(
+            QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        image = self.grid.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        width, height = image.width(), image.height()
+        row = image.bytesPerLine()
+        pixels = np.frombuffer(image.constBits(), dtype=np.uint8, count=row * height)
+        pixels = pixels.reshape(height, row)[:, : width * 3].reshape(height, width, 3)
+        self._writer.append_data(pixels.copy())
+        self.frames += 1
+
+    def stop(self) -> Path:
+        """Finish the file and move it into place; returns its path."""
+        try:
+            self._writer.close()
+            if self.frames == 0:
+                raise ExportError("nothing was recorded (no frame was shown)")
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            self._close_grid()
+        return self.path
+
+    def abort(self) -> None:
+        """Stop without keeping anything."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._tmp.unlink(missing_ok=True)
+        self._close_grid()
+
+    def _close_grid(self) -> None:
+        self.grid.close()
+        self.grid.deleteLater()
