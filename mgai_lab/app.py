@@ -16,7 +16,7 @@ STARTUP_PROBE = "MGAI_LAB_STARTUP_PROBE"  # print the time of the first painted 
 def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, *,
             present: bool = False, playing: bool = False, device: str = "auto",
             screenshot: str | None = None, screenshot_frames: int = 200,
-            size: tuple[int, int] | None = None) -> int:
+            size: tuple[int, int] | None = None, speed: int | None = None) -> int:
     """Open the window on ``experiment_id`` and run the event loop; returns the exit status.
 
     Without an id the window reopens the last experiment of the previous session.
@@ -40,6 +40,9 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
     if size:
         window.resize(*size)
     page = window.open_experiment(experiment_id, values, playing=playing or bool(screenshot))
+    if speed:
+        page.set_speed(speed)
+        window.transport.speed.setValue(page.session.speed)
     window.show()
     app.aboutToQuit.connect(window.shutdown)
     if os.environ.get(STARTUP_PROBE):

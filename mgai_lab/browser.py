@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.experiment import Experiment
@@ -31,14 +33,22 @@ class ExperimentBrowser(QtWidgets.QWidget):
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        self.summary = QtWidgets.QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.summary.setMinimumHeight(60)
+        self.summary.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
+        layout.addWidget(self.summary)
         self.items: dict[str, QtWidgets.QTreeWidgetItem] = {}
         self._haystack: dict[str, str] = {}
+        self._classes = {cls.id: cls for cls in experiments}
         self._populate(experiments)
         self.search.textChanged.connect(self.filter)
         self.tree.itemActivated.connect(self._activated)
         self.tree.itemDoubleClicked.connect(self._activated)
+        self.tree.currentItemChanged.connect(self._show_summary)
 
     def _populate(self, experiments: list[type[Experiment]]) -> None:
         chapters: dict[int, QtWidgets.QTreeWidgetItem] = {}
@@ -81,6 +91,19 @@ class ExperimentBrowser(QtWidgets.QWidget):
         item = self.items.get(experiment_id)
         if item is not None:
             self.tree.setCurrentItem(item)
+
+    def _show_summary(self, item: QtWidgets.QTreeWidgetItem | None, _previous=None) -> None:
+        """The selected experiment's section, one-line summary and book-notes marker."""
+        cls = self._classes.get(item.data(0, ID_ROLE)) if item is not None else None
+        if cls is None:
+            self.summary.clear()
+            return
+        notes = "<br>📖 <i>book notes: the lab departs from the printed text</i>" \
+            if cls.book_notes else ""
+        reason = self.unavailable.get(cls.id)
+        missing = f"<br><b>Unavailable:</b> {html.escape(reason)}" if reason else ""
+        self.summary.setText(f"<b>§{html.escape(cls.section)}</b> {html.escape(cls.summary)}"
+                             f"{notes}{missing}")
 
     def _activated(self, item: QtWidgets.QTreeWidgetItem, column: int = 0) -> None:
         exp_id = item.data(0, ID_ROLE)

@@ -266,13 +266,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_gui(argv: Sequence[str]) -> int:
     args = build_gui_parser().parse_args(argv)
     experiment_id = args.experiment
-    values = None
+    values, view = None, {}
     if experiment_id or args.preset or args.assignments:
         experiment_id = experiment_id or DEFAULT_EXPERIMENT
-        values, _ = resolve_values(get_experiment(experiment_id), args.preset, args.assignments)
+        values, view = resolve_values(get_experiment(experiment_id), args.preset,
+                                      args.assignments)
     from .app import run_gui
 
+    speed = view.get("steps_per_frame")
     return run_gui(experiment_id, values, present=args.present, playing=args.play,
+                   speed=speed if isinstance(speed, int) else None,
                    device=args.device, screenshot=args.screenshot,
                    screenshot_frames=args.screenshot_frames,
                    size=parse_size(args.size) if args.size else None)

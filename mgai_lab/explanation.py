@@ -19,15 +19,24 @@ class ExplanationPane(QtWidgets.QTextBrowser):
         super().__init__(parent)
         self.cls = experiment_cls
         self.color = color
+        self.scale = 1.0
         self.setOpenExternalLinks(False)
         self.equations_ready = False
         self.setHtml(self._html(with_equations=False))
+
+    def set_style(self, color: str, scale: float = 1.0) -> None:
+        """Re-render the equations in ``color`` at ``scale`` (follow the theme's text)."""
+        if (color, scale) != (self.color, self.scale):
+            self.color, self.scale = color, scale
+            if self.equations_ready:
+                self.equations_ready = False
+                self.render_equations()
 
     def render_equations(self) -> None:
         """Render (or load from cache) the equation images and show them."""
         if self.equations_ready:
             return
-        dpi = int(110 * self.devicePixelRatioF())
+        dpi = int(110 * self.scale * self.devicePixelRatioF())
         document = self.document()
         for i, latex in enumerate(self.cls.equations):
             try:

@@ -114,7 +114,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._build_view_docks()
         self.param_panel = ParamPanel(experiment_cls.params, self.session.values)
-        self.explanation = ExplanationPane(experiment_cls)
+        self.explanation = ExplanationPane(experiment_cls, theme.foreground)
         params_dock = self._add_dock("parameters", "Parameters", self.param_panel,
                                      QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         about_dock = self._add_dock("explanation", "About this experiment", self.explanation,
@@ -163,10 +163,10 @@ class ExperimentPage(QtWidgets.QMainWindow):
             columns.append(dock)
 
     def apply_default_sizes(self) -> None:
-        """Parameters a third of the width; read-outs a strip at the bottom."""
+        """Parameters about a quarter of the width; read-outs a strip at the bottom."""
         V, H = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
         width, height = max(self.width(), 800), max(self.height(), 600)
-        self.resizeDocks([self.docks["parameters"]], [int(width * 0.3)], H)
+        self.resizeDocks([self.docks["parameters"]], [int(width * 0.26)], H)
         self.resizeDocks([self.docks["parameters"], self.docks["explanation"]],
                          [int(height * 0.45), int(height * 0.4)], V)
         bottom = [d for k, d in self.docks.items()
@@ -357,3 +357,4 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.theme = theme
         for panel in self.panels.values():
             panel.apply_theme(theme)
+        self.explanation.set_style(theme.foreground, theme.font_pt / LIGHT.font_pt)

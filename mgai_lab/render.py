@@ -59,8 +59,9 @@ class Renderer:
 def render_frame(experiment_cls: type[Experiment], frame: Frame, out: Path,
                  size: tuple[int, int], theme) -> Path:
     """Every view of ``frame`` in a grid, saved as PNG or SVG by the suffix of ``out``."""
-    from panels.grid import PanelGrid
     from pyqtgraph.Qt import QtCore
+
+    from panels.grid import PanelGrid
 
     app = ensure_qapp(headless=True)
     grid = PanelGrid(experiment_cls.views, theme)

@@ -133,7 +133,7 @@ class PlotPanel(ViewPanel):
             axis.setLabel(axis.labelText, units=axis.labelUnits, **label_style)
         self.plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
         self.plot.setTitle(self.view.title, color=theme.foreground,
-                           size=f"{theme.font_pt * 1.2:.0f}pt")
+                           size=f"{theme.font_pt * 1.1:.0f}pt")
         if self.legend is not None:
             self.style_legend()
 

@@ -128,7 +128,7 @@ def test_resolve_names_and_files(tmp_path):
     assert presets.resolve(LANGEVIN.id, "default").name == "default.json"
     path = presets.save(tmp_path / "x.json", LANGEVIN, LANGEVIN.spec().defaults())
     assert presets.resolve(LANGEVIN.id, str(path)) == path
-    with pytest.raises(presets.PresetError, match="available: .*default"):
+    with pytest.raises(presets.PresetError, match=r"available: .*default"):
         presets.resolve(LANGEVIN.id, "nope")
 
 
