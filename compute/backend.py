@@ -7,6 +7,7 @@ need it call :func:`import_torch` when they run.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -76,6 +77,21 @@ def resolve_device(preference: str = "auto") -> str:
     if preference == "mps" and not mps:
         raise BackendError("device 'mps' requested but Apple MPS is not available")
     return preference
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can give this process now (MemAvailable on Linux), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def rng(seed: int, *stream: int) -> np.random.Generator:

@@ -53,6 +53,8 @@ class Experiment:
         float fields allowed to hold NaN/inf (padding of ragged trajectories).
     needs_torch:
         the experiment imports torch (lazily); the shell disables it when torch is absent.
+    memory_param:
+        the parameter that drives memory use (named when :meth:`memory_bytes` is too large).
     """
 
     id: ClassVar[str]
@@ -69,6 +71,7 @@ class Experiment:
     history_fields: ClassVar[tuple[str, ...]] = ()
     nonfinite_fields: ClassVar[frozenset[str]] = frozenset()
     needs_torch: ClassVar[bool] = False
+    memory_param: ClassVar[str | None] = None
     default_steps_per_frame: ClassVar[int] = 10
     max_steps_per_frame: ClassVar[int] = 10_000
 
@@ -77,6 +80,7 @@ class Experiment:
     def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
         self.p: dict[str, Any] = self.spec().resolve(params)
         self.check(self.p)
+        self.check_memory(self.p)
         self.device = backend.resolve_device(device) if self.needs_torch else "cpu"
         self.steps_per_frame = self.default_steps_per_frame
 
@@ -92,6 +96,21 @@ class Experiment:
     @classmethod
     def check(cls, p: Mapping[str, Any]) -> None:
         """Cross-parameter validation (e.g. beta_max >= beta_min); raise ParamError."""
+
+    @classmethod
+    def memory_bytes(cls, p: Mapping[str, Any]) -> int:
+        """Estimate of the memory a run with parameters ``p`` holds at once (bytes)."""
+        return 0
+
+    @classmethod
+    def check_memory(cls, p: Mapping[str, Any]) -> None:
+        """Refuse up front a run that would need more memory than the machine has free."""
+        need = cls.memory_bytes(p)
+        available = backend.available_memory_bytes()
+        if available is not None and need > 0.8 * available:
+            name = cls.memory_param or "parameters"
+            raise ParamError(name, f"this run needs about {human_bytes(need)} of memory, "
+                                   f"but only {human_bytes(available)} are free")
 
     def update_live(self, changes: Mapping[str, Any]) -> None:
         """Apply changes of live parameters at the next step, keeping the state.
@@ -146,6 +165,15 @@ class Experiment:
     def chapter(cls) -> int:
         """The chapter number from the id (``ch7.…`` -> 7)."""
         return int(cls.id.split(".", 1)[0].removeprefix("ch"))
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
 
 
 def first_nonfinite(frame: Mapping[str, Any], allowed: frozenset[str] = frozenset()) -> str | None:

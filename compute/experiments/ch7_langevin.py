@@ -140,6 +140,13 @@ class LangevinDoubleWell(Experiment):
     }
     history_fields = ("history_t", "right_fraction")
     default_steps_per_frame = 10
+    memory_param = "n_particles"
+
+    @classmethod
+    def memory_bytes(cls, p) -> int:
+        # positions, noise, drift and well-index temporaries, the frame's copy, the
+        # GUI's pixel indices: about a dozen arrays of n floats
+        return 12 * 8 * int(p["n_particles"])
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
