@@ -5,10 +5,10 @@ Standard library only: this runs under whatever Python launched ``main.py``. It 
 command inside that environment. A stamp of ``pyproject.toml`` skips the install when
 nothing changed.
 
-Torch is chosen for the machine: first a wheel already on local disk (``pip --no-index``:
-on the lab's machines torch 2.13.0 is a CPU build kept there); else, on Linux without an
-NVIDIA GPU, the CPU-only wheel index, so no multi-GB CUDA build lands on a machine that
-cannot use it; else PyPI's default build (CUDA on Linux with a GPU, MPS on macOS).
+Torch is chosen for the machine: first a wheel already on local disk (on the lab's
+machines torch 2.13.0 is a CPU build kept there); else, on Linux without an NVIDIA GPU,
+the CPU-only wheel index, so no multi-GB CUDA build lands on a machine that cannot use it;
+else PyPI's default build (CUDA on Linux with a GPU, MPS on macOS).
 """
 
 from __future__ import annotations
@@ -64,13 +64,22 @@ def _has_nvidia_gpu() -> bool:
     return shutil.which("nvidia-smi") is not None
 
 
+def _local_torch_wheel() -> bool:
+    """Whether pip finds the pinned torch without an index (a wheel on local disk)."""
+    return _pip("--dry-run", "--no-index", "--no-deps", TORCH, silent=True) == 0
+
+
 def install_torch() -> None:
     """Install torch with the build that suits this machine (see the module docstring)."""
-    if _pip("--no-index", TORCH, silent=True) == 0:
-        return
-    if sys.platform.startswith("linux") and not _has_nvidia_gpu():
+    if _local_torch_wheel():
+        # the local build (e.g. 2.13.0+cpu) outranks PyPI's 2.13.0; its dependencies come
+        # from the usual index
+        if _pip(TORCH) == 0:
+            return
+    elif sys.platform.startswith("linux") and not _has_nvidia_gpu():
         print("mgai-lab: no NVIDIA GPU found; installing the CPU build of torch", flush=True)
-        if _pip("--index-url", TORCH_CPU_INDEX, TORCH) == 0:
+        if _pip("--extra-index-url", TORCH_CPU_INDEX, "--timeout", "20", "--retries", "1",
+                TORCH) == 0:
             return
     if _pip(TORCH, quiet=False) != 0:
         raise SystemExit("mgai-lab: could not install torch; set MGAI_LAB_NO_TORCH=1 to run "
