@@ -27,6 +27,7 @@ from .session import ExperimentSession
 
 REPAINT_MS = 16  # ~60 Hz
 IDLE_TICKS = 30  # stop the timer after this many empty ticks while paused
+HIDDEN_EVERY = 10  # a hidden tab takes one frame in this many ticks (its worker waits)
 
 
 class MessageBar(QtWidgets.QFrame):
@@ -129,6 +130,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.timer.setInterval(REPAINT_MS)
         self.timer.timeout.connect(self._tick)
         self._idle_ticks = 0
+        self._hidden_ticks = 0
         self._paint_times: deque[float] = deque(maxlen=60)
         self.last_frame: Frame | None = None
         self.frames_shown = 0
@@ -142,6 +144,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         s.rejected.connect(self._on_rejected)
         s.restarted.connect(self._on_restarted)
         s.transport_changed.connect(self._on_transport)
+        s.frame_ready.connect(self._wake)  # a slow frame arrives after the timer went idle
 
     # -- construction -------------------------------------------------------------------
     def _build_view_docks(self) -> None:
@@ -188,6 +191,9 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if self.last_frame is not None:
+            self.show_frame(self.last_frame)  # what the run did while the tab was hidden
+        self._wake()
         if not self._sized:
             self._sized = True
             self.apply_default_sizes()
@@ -233,7 +239,14 @@ class ExperimentPage(QtWidgets.QMainWindow):
             self.timer.start()
 
     def _tick(self) -> None:
+        hidden = not self.isVisible() and self.recorder is None
+        self._hidden_ticks = (self._hidden_ticks + 1) % HIDDEN_EVERY if hidden else 0
+        if hidden and self._hidden_ticks:
+            return  # a hidden tab runs on at a tenth of the rate and draws nothing
         frame = self.session.take_frame()
+        if frame is not None and hidden:
+            self.last_frame = frame
+            return
         if frame is None:
             self._idle_ticks += 1
             if not self.session.playing and self._idle_ticks > IDLE_TICKS:
@@ -335,6 +348,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
                                 "Change the parameters and press Reset (R).")
 
     def _on_restarted(self) -> None:
+        self.last_frame = None  # the old run's frame must not be exported or recorded
         self.message.clear()
         self.param_panel.show_pending(self.session.pending)
         for panel in self.panels.values():

@@ -30,7 +30,9 @@ class SliderSpinItem(WidgetParameterItem):
         opts = self.param.opts
         lo, hi = opts["limits"]
         self._lo, self._hi = float(lo), float(hi)
-        self._log = bool(opts.get("log")) and self._lo > 0
+        self._log = bool(opts.get("log")) and self._hi > 0 and self._lo >= 0
+        # a log slider starting at 0: position 0 is exactly 0, the rest spans 4 decades
+        self._log_lo = self._lo if self._lo > 0 else self._hi * 1e-4
         self._is_int = bool(opts.get("int"))
         spin = SpinBox()
         spin.setOpts(bounds=(lo, hi), int=self._is_int, dec=self._log or self._is_int,
@@ -64,15 +66,22 @@ class SliderSpinItem(WidgetParameterItem):
         if self._hi <= self._lo:
             return 0
         if self._log:
-            frac = math.log(value / self._lo) / math.log(self._hi / self._lo)
-        else:
-            frac = (value - self._lo) / (self._hi - self._lo)
+            if value <= 0:
+                return 0
+            frac = math.log(max(value, self._log_lo) / self._log_lo) / math.log(
+                self._hi / self._log_lo)
+            position = round(min(frac, 1.0) * SLIDER_STEPS)
+            # with a range starting at 0, position 0 means exactly 0
+            return max(position, 1) if self._lo == 0 else position
+        frac = (value - self._lo) / (self._hi - self._lo)
         return round(min(max(frac, 0.0), 1.0) * SLIDER_STEPS)
 
     def _from_slider(self, position: int) -> float:
         frac = position / SLIDER_STEPS
         if self._log:
-            value = self._lo * (self._hi / self._lo) ** frac
+            if position == 0:
+                return self._lo
+            value = self._log_lo * (self._hi / self._log_lo) ** frac
             value = float(f"{value:.3g}")  # round to 3 significant digits while dragging
         else:
             value = self._lo + frac * (self._hi - self._lo)

@@ -8,6 +8,7 @@ from the old run is recognised and dropped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,8 @@ class ExperimentSession(QtCore.QObject):
     restarted = QtCore.Signal()
     #: playing (bool) — transport state changed
     transport_changed = QtCore.Signal(bool)
+    #: the current run has a new frame waiting
+    frame_ready = QtCore.Signal()
 
     def __init__(self, experiment_cls: type[Experiment], values: Mapping[str, Any] | None = None,
                  *, device: str = "auto", max_fps: float = 60.0,
@@ -108,6 +111,7 @@ class ExperimentSession(QtCore.QObject):
         worker.diverged.connect(self._on_diverged)
         worker.completed.connect(self._on_completed)
         worker.param_rejected.connect(self._on_param_rejected)
+        worker.frame_ready.connect(self.frame_ready)
         self.worker = worker
         worker.start()
         self._set_playing(playing)
@@ -155,8 +159,12 @@ class ExperimentSession(QtCore.QObject):
     def close(self) -> bool:
         """Stop every worker of this session; True if all ended within the timeout."""
         self._set_playing(False)
+        started = time.monotonic()
         self._retire_worker()
-        ok = all(w.wait(STOP_TIMEOUT_MS) for w in self._retired)
+        # one STOP_TIMEOUT_MS for the whole close: a worker still inside a long frame has
+        # been asked to stop and ends in the background (a second wait would block the GUI)
+        left_ms = max(0, STOP_TIMEOUT_MS - int(1000 * (time.monotonic() - started)))
+        ok = all(w.wait(left_ms) for w in self._retired)
         self._retired = [w for w in self._retired if w.isRunning()]
         return ok
 
@@ -171,7 +179,8 @@ class ExperimentSession(QtCore.QObject):
         worker, self.worker = self.worker, None
         if worker is None:
             return
-        for signal in (worker.errored, worker.diverged, worker.completed, worker.param_rejected):
+        for signal in (worker.errored, worker.diverged, worker.completed, worker.param_rejected,
+                       worker.frame_ready):
             signal.disconnect()
         if not worker.stop(STOP_TIMEOUT_MS):
             # frames() is inside a long computation: let it finish in the background.

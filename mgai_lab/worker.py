@@ -2,8 +2,11 @@
 
 The worker pulls frames from the experiment and keeps only the newest one; the GUI takes it
 from a display-rate timer (:meth:`FrameWorker.take_frame`), so frames are coalesced and
-never queue up. Control calls (play, pause, step, speed, live parameters, stop) come from
-the GUI thread and take effect at the next yield of ``frames()``. Each run carries a
+never queue up. While playing, the next frame is computed once the display has taken the
+previous one (and at most ``max_fps`` times a second), so the simulation runs at display
+rate and a hidden tab (which takes frames rarely) does not starve the GUI thread. Control
+calls (play, pause, step, speed, live parameters, stop) come from the GUI thread and take
+effect at the next yield of ``frames()``. Each run carries a
 generation number; signals of a run that has been replaced are ignored by the receiver.
 """
 
@@ -44,6 +47,8 @@ class FrameWorker(QtCore.QThread):
     completed = QtCore.Signal(int)
     #: generation, parameter name, message: a live change was refused; the old value holds
     param_rejected = QtCore.Signal(int, str, str)
+    #: a new frame is waiting in take_frame (lets an idle display wake up)
+    frame_ready = QtCore.Signal()
 
     def __init__(self, experiment: Experiment, generation: int, *, max_fps: float = 60.0,
                  parent: QtCore.QObject | None = None):
@@ -109,9 +114,11 @@ class FrameWorker(QtCore.QThread):
         return self.wait(timeout_ms)
 
     def take_frame(self) -> Frame | None:
-        """The newest frame not yet taken, or None."""
+        """The newest frame not yet taken, or None (taking one lets a playing run go on)."""
         with self._cond:
             frame, self._latest = self._latest, None
+            if frame is not None:
+                self._cond.notify_all()
         return frame
 
     # -- the thread ---------------------------------------------------------------------
@@ -122,7 +129,10 @@ class FrameWorker(QtCore.QThread):
             frames = checked_frames(self.experiment)
             while True:
                 with self._cond:
-                    while not (self._stop or self._playing or self._pending_steps):
+                    # playing runs wait until the display took the last frame: the
+                    # simulation advances at display rate and a hidden tab costs nothing
+                    while not (self._stop or self._pending_steps
+                               or (self._playing and self._latest is None)):
                         self._cond.wait()
                     if self._stop:
                         return
@@ -142,13 +152,17 @@ class FrameWorker(QtCore.QThread):
                 with self._cond:
                     self._latest = frame
                     self.frames_made += 1
+                self.frame_ready.emit()
+                with self._cond:
                     if self._playing and self.max_fps > 0:
                         remaining = started + 1.0 / self.max_fps - time.monotonic()
                         if remaining > 0:
                             self._cond.wait(remaining)
         except Diverged as exc:
             self.diverged.emit(self.generation, exc.step, exc.reason)
-        except Exception as exc:  # shown in the panel; the rest of the app keeps running
+        except BaseException as exc:  # shown in the panel; the rest of the app keeps running
+            # (BaseException too: a SystemExit or KeyboardInterrupt raised inside frames()
+            # must not end the thread silently, or finalize the interpreter from it)
             self.errored.emit(self.generation, f"{type(exc).__name__}: {exc}",
                               traceback.format_exc())
         finally:

@@ -37,9 +37,11 @@ class CurvesPanel(PlotPanel):
         self.style_items()
 
     def _row_color(self, series_index: int, row: int) -> str:
-        if len(self.view.series) == 1:
-            return self.theme.color(row) if len(self.lines[0]) > 1 else self.theme.accent
-        return self.theme.color(series_index + row)
+        """Distinct colours across all rows of all series (a lone line takes the accent)."""
+        if len(self.view.series) == 1 and len(self.lines[0]) <= 1:
+            return self.theme.accent
+        before = sum(max(len(rows), 1) for rows in self.lines[:series_index])
+        return self.theme.color(before + row)
 
     def style_items(self) -> None:
         super().style_items()
@@ -127,7 +129,10 @@ class CurvesPanel(PlotPanel):
             if name in frame:
                 value = float(frame[name])
                 log = self.view.logx if marker.angle == 90 else self.view.logy
-                marker.setValue(np.log10(value) if log and value > 0 else value)
+                shown = np.isfinite(value) and (value > 0 or not log)
+                marker.setVisible(bool(shown))  # no marker for "no such time" (NaN)
+                if shown:
+                    marker.setValue(np.log10(value) if log else value)
 
     def hover_text(self, x: float, y: float) -> str:
         x = 10**x if self.view.logx else x

@@ -29,9 +29,10 @@ class PanelGrid(QtWidgets.QWidget):
         for i, panel in enumerate(plots):
             layout.addWidget(panel, i // columns, i % columns)
         row = (len(plots) + columns - 1) // columns
-        for j, panel in enumerate(readouts):  # one strip per read-out, across all columns
-            layout.addWidget(panel, row + j, 0, 1, columns)
-            layout.setRowStretch(row + j, 0)
+        for j, panel in enumerate(readouts):  # read-outs side by side in the last row(s)
+            layout.addWidget(panel, row + j // columns, j % columns,
+                             1, columns if len(readouts) == 1 else 1)
+            layout.setRowStretch(row + j // columns, 0)
         for r in range(row):
             layout.setRowStretch(r, 1)
         for c in range(columns):

@@ -15,3 +15,19 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(request):
+    """GUI tests: cycles are collected on the GUI thread only (see mgai_lab.qt_app)."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    from mgai_lab.qt_app import collect_on_gui_thread
+
+    request.getfixturevalue("qapp")
+    collect_on_gui_thread()
+    yield
+    import gc
+
+    gc.collect()  # here, on the GUI thread, between tests
