@@ -60,12 +60,12 @@ class ExperimentBrowser(QtWidgets.QWidget):
                 parent.setFlags(parent.flags() & ~QtCore.Qt.ItemFlag.ItemIsSelectable)
                 parent.setExpanded(True)
                 chapters[chapter] = parent
-            mark = " 📖" if cls.book_notes else ""
+            mark = " †" if cls.book_notes else ""
             item = QtWidgets.QTreeWidgetItem(parent, [cls.title + mark, cls.section])
             item.setData(0, ID_ROLE, cls.id)
             tip = f"{cls.id}\n§{cls.section}: {cls.summary}"
             if cls.book_notes:
-                tip += "\n📖 has book notes: the lab departs from the printed text here"
+                tip += "\n† has book notes: the lab departs from the printed text here"
             reason = self.unavailable.get(cls.id)
             if reason:
                 item.setDisabled(True)
@@ -98,7 +98,7 @@ class ExperimentBrowser(QtWidgets.QWidget):
         if cls is None:
             self.summary.clear()
             return
-        notes = "<br>📖 <i>book notes: the lab departs from the printed text</i>" \
+        notes = "<br>† <i>book notes: the lab departs from the printed text</i>" \
             if cls.book_notes else ""
         reason = self.unavailable.get(cls.id)
         missing = f"<br><b>Unavailable:</b> {html.escape(reason)}" if reason else ""

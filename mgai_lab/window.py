@@ -149,11 +149,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser_dock.setWidget(self.browser)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
 
-        self.tabs = QtWidgets.QTabWidget()
-        self.tabs.setTabsClosable(True)
-        self.tabs.setMovable(True)
-        self.tabs.setDocumentMode(True)
-        self.setCentralWidget(self.tabs)
+        # one tab group, or two side by side (View → Split view) to compare experiments
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.groups: list[QtWidgets.QTabWidget] = []
+        self.tabs = self._add_group()
+        self.setCentralWidget(self.splitter)
+        QtWidgets.QApplication.instance().focusChanged.connect(self._on_focus_changed)
 
         self.transport = TransportBar(self)
         self.addToolBar(self.transport)
@@ -176,8 +177,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self._build_menus()
         self.browser.open_requested.connect(lambda exp_id: self.open_experiment(exp_id))
-        self.tabs.tabCloseRequested.connect(self.close_tab)
-        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.transport.play_action.triggered.connect(lambda: self._with_page(ExperimentPage.toggle))
         self.transport.step_action.triggered.connect(lambda: self._with_page(ExperimentPage.step))
         self.transport.reset_action.triggered.connect(lambda: self._with_page(ExperimentPage.reset))
@@ -229,14 +228,98 @@ class MainWindow(QtWidgets.QMainWindow):
             action.setChecked(name == self.theme_name)
             group.addAction(action)
             themes.addAction(action)
+        self.split_action = _action(self, "Split view (side by side)",
+                                    lambda on: self.split_view(on), "Ctrl+\\", checkable=True,
+                                    tip="Two experiments side by side, each with its worker")
+        view.addAction(self.split_action)
+        view.addAction(_action(self, "Move tab to the other side", self.move_to_other_side,
+                               "Ctrl+Shift+\\"))
         view.addAction(_action(self, "Reset layout", self.reset_layout))
         view.addAction(self.browser_dock.toggleViewAction())
         self.transport.addAction(self.present_action)
         self.transport.addAction(self.record_action)
 
+    # -- tab groups ---------------------------------------------------------------------
+    def _add_group(self) -> QtWidgets.QTabWidget:
+        group = QtWidgets.QTabWidget()
+        group.setTabsClosable(True)
+        group.setMovable(True)
+        group.setDocumentMode(True)
+        group.tabCloseRequested.connect(lambda index, g=group: self.close_tab(index, g))
+        group.currentChanged.connect(lambda index, g=group: self._activate(g))
+        group.tabBarClicked.connect(lambda index, g=group: self._activate(g))
+        self.groups.append(group)
+        self.splitter.addWidget(group)
+        return group
+
+    def _activate(self, group: QtWidgets.QTabWidget) -> None:
+        """Make ``group`` the one the transport bar, menus and status bar act on."""
+        if group in self.groups:
+            self.tabs = group
+            self._on_tab_changed(group.currentIndex())
+
+    def _on_focus_changed(self, _old, new) -> None:
+        widget = new
+        while widget is not None:
+            if widget in self.groups:
+                if widget is not self.tabs:
+                    self._activate(widget)
+                return
+            widget = widget.parentWidget()
+
+    def split_view(self, on: bool) -> None:
+        """Two tab groups side by side; the current tab moves to the right-hand one."""
+        if on and len(self.groups) == 1:
+            right = self._add_group()
+            page = self.current_page()
+            if page is not None and self.tabs.count() > 1:
+                self._move(page, right)
+            self.splitter.setSizes([1, 1])
+            self._activate(right)
+        elif not on and len(self.groups) == 2:
+            left, right = self.groups
+            if left.count() == 0:  # keep the group that still has tabs on the left
+                left, right = right, left
+            for page in [right.widget(i) for i in range(right.count())]:
+                self._move(page, left)
+            self.groups.remove(right)
+            right.deleteLater()
+            self._activate(left)
+        self.split_action.setChecked(len(self.groups) == 2)
+
+    def move_to_other_side(self) -> None:
+        """Move the current tab to the other group (splitting the view if needed)."""
+        page = self.current_page()
+        if page is None:
+            return
+        if len(self.groups) == 1:
+            self.split_view(True)
+            return
+        source = self.tabs
+        target = self.groups[1] if source is self.groups[0] else self.groups[0]
+        self._move(page, target)
+        self._activate(target)
+        if source.count() == 0:
+            self.split_view(False)
+
+    def _move(self, page: ExperimentPage, target: QtWidgets.QTabWidget) -> None:
+        group, index = self._locate(page)
+        title, tip = group.tabText(index), group.tabToolTip(index)
+        group.removeTab(index)
+        new_index = target.addTab(page, title)
+        target.setTabToolTip(new_index, tip)
+        target.setCurrentIndex(new_index)
+
+    def _locate(self, page: ExperimentPage) -> tuple[QtWidgets.QTabWidget, int]:
+        for group in self.groups:
+            index = group.indexOf(page)
+            if index >= 0:
+                return group, index
+        raise ValueError("page not in any tab group")
+
     # -- pages --------------------------------------------------------------------------
     def pages(self) -> list[ExperimentPage]:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+        return [g.widget(i) for g in self.groups for i in range(g.count())]
 
     def current_page(self) -> ExperimentPage | None:
         page = self.tabs.currentWidget()
@@ -246,9 +329,11 @@ class MainWindow(QtWidgets.QMainWindow):
                         *, playing: bool = False, new_tab: bool = False) -> ExperimentPage:
         """Show the experiment's tab (opening it if needed) and return its page."""
         if not new_tab:
-            for i, page in enumerate(self.pages()):
+            for page in self.pages():
                 if page.cls.id == experiment_id:
-                    self.tabs.setCurrentIndex(i)
+                    group, index = self._locate(page)
+                    group.setCurrentIndex(index)
+                    self._activate(group)
                     return page
         cls = registry.get(experiment_id)
         page = ExperimentPage(cls, values, device=self.device, theme=self.theme)
@@ -270,14 +355,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.set("last_experiment", experiment_id)
         return page
 
-    def close_tab(self, index: int) -> None:
-        page = self.tabs.widget(index)
+    def close_tab(self, index: int, group: QtWidgets.QTabWidget | None = None) -> None:
+        group = group or self.tabs
+        page = group.widget(index)
         if isinstance(page, ExperimentPage):
             self._remember_layout(page)
-        self.tabs.removeTab(index)
+        group.removeTab(index)
         if isinstance(page, ExperimentPage):
             page.close_session()
             page.deleteLater()
+        if group.count() == 0 and len(self.groups) == 2:
+            self.split_view(False)
 
     def _with_page(self, action) -> None:
         page = self.current_page()

@@ -281,3 +281,23 @@ def test_corrupt_settings_file_is_set_aside_not_fatal(qtbot, tmp_path):
     page = win.open_experiment(LANGEVIN)
     assert page.docks["histogram"].isVisibleTo(page)
     win.close()
+
+
+# -- side by side ----------------------------------------------------------------------
+def test_split_view_runs_two_experiments_side_by_side(window, qtbot):
+    zoo = open_running(window, qtbot, ZOO)
+    langevin = open_running(window, qtbot, LANGEVIN)
+    window.split_view(True)
+    assert len(window.groups) == 2 and window.split_action.isChecked()
+    assert window.groups[1].indexOf(langevin) >= 0 and window.groups[0].indexOf(zoo) >= 0
+    assert zoo.isVisible() and langevin.isVisible()
+    zoo.play()
+    langevin.play()
+    shown = (zoo.frames_shown, langevin.frames_shown)
+    qtbot.waitUntil(lambda: zoo.frames_shown > shown[0] + 3
+                    and langevin.frames_shown > shown[1] + 3, timeout=TIMEOUT)
+    window._activate(window.groups[0])
+    assert window.current_page() is zoo  # the transport acts on the focused side
+    window.move_to_other_side()
+    assert len(window.groups) == 1 and set(window.pages()) == {zoo, langevin}
+    assert not window.split_action.isChecked()
