@@ -166,16 +166,26 @@ class ExperimentPage(QtWidgets.QMainWindow):
             columns.append(dock)
 
     def apply_default_sizes(self) -> None:
-        """Parameters about a quarter of the width; read-outs a strip at the bottom."""
+        """Parameters about a quarter of the width, read-outs as tall as their text, the
+        views sharing the rest equally."""
         V, H = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
+        Area = QtCore.Qt.DockWidgetArea
         width, height = max(self.width(), 800), max(self.height(), 600)
         self.resizeDocks([self.docks["parameters"]], [int(width * 0.26)], H)
         self.resizeDocks([self.docks["parameters"], self.docks["explanation"]],
-                         [int(height * 0.45), int(height * 0.4)], V)
-        bottom = [d for k, d in self.docks.items()
-                  if self.dockWidgetArea(d) == QtCore.Qt.DockWidgetArea.BottomDockWidgetArea]
+                         [int(height * 0.5), int(height * 0.5)], V)
+        bottom = [d for d in self.docks.values()
+                  if self.dockWidgetArea(d) == Area.BottomDockWidgetArea]
+        strip = 0
         if bottom:
-            self.resizeDocks(bottom, [int(height * 0.2)] * len(bottom), V)
+            strip = min(max(d.widget().sizeHint().height() for d in bottom) + 30,
+                        int(height * 0.3))
+            self.resizeDocks(bottom, [strip] * len(bottom), V)
+        views = [self.docks[v.key] for v in self.cls.views
+                 if self.dockWidgetArea(self.docks[v.key]) == Area.RightDockWidgetArea]
+        rows = max(1, (len(views) + 1) // 2)
+        if views:
+            self.resizeDocks(views, [(height - strip) // rows] * len(views), V)
 
     def _add_dock(self, key: str, title: str, widget: QtWidgets.QWidget,
                   area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
@@ -196,7 +206,10 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self._wake()
         if not self._sized:
             self._sized = True
-            self.apply_default_sizes()
+            # Docks can only be sized once the window's layout has placed them, which takes
+            # a few event-loop turns after the first show: size them then (later resizes by
+            # the user keep the proportions).
+            QtCore.QTimer.singleShot(250, self.apply_default_sizes)
         # Equations need matplotlib (~1 s to import): render them once the page is up.
         QtCore.QTimer.singleShot(150, self.explanation.render_equations)
 
