@@ -75,7 +75,7 @@ class Param:
                 )
             return value
         if kind == "multi":
-            if isinstance(value, str) or not isinstance(value, Iterable):
+            if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
                 raise ParamError(self.name, f"expected a list of choices, got {value!r}")
             items = list(value)
             bad = [v for v in items if v not in self.choices]
@@ -99,7 +99,10 @@ class Param:
         # float
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParamError(self.name, f"expected a number, got {value!r}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond the float range
+            raise ParamError(self.name, f"{_short(value)} is out of range") from None
         if not math.isfinite(value):
             raise ParamError(self.name, f"must be a finite number, got {value}")
         self._check_range(value, self.min, self.max)
@@ -107,9 +110,9 @@ class Param:
 
     def _check_range(self, value: float, lo: float | None, hi: float | None) -> None:
         if lo is not None and value < lo:
-            raise ParamError(self.name, f"{value:g} is below the minimum {lo:g}")
+            raise ParamError(self.name, f"{_short(value)} is below the minimum {lo:g}")
         if hi is not None and value > hi:
-            raise ParamError(self.name, f"{value:g} is above the maximum {hi:g}")
+            raise ParamError(self.name, f"{_short(value)} is above the maximum {hi:g}")
 
     def parse(self, text: str) -> Any:
         """Parse command-line text (``--set name=text``) and validate it."""
@@ -162,8 +165,14 @@ class Param:
 def _try_float(text: str) -> float | None:
     try:
         return float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+
+
+def _short(value: float) -> str:
+    """A number for a message; integers too long to print whole are abbreviated."""
+    text = f"{value:g}" if isinstance(value, float) or abs(value) < 10**15 else str(value)
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} digits)"
 
 
 # -- short constructors used by experiment modules --------------------------------------

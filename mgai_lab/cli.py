@@ -135,6 +135,8 @@ def make_experiment(args: argparse.Namespace) -> Experiment:
         experiment = cls(values, device=args.device)
     except backend.BackendError as exc:
         raise CliError(str(exc)) from None
+    except ParamError as exc:  # refused up front, e.g. more memory than the machine has
+        raise CliError(f"parameter {exc.name!r}: {exc.message}") from None
     speed = args.speed or view.get("steps_per_frame")
     if speed:
         experiment.set_steps_per_frame(int(speed))

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,7 +30,6 @@ from .presets import atomic_write, default_file_mode
 
 IMAGE_FORMATS = (".png", ".svg")
 VIDEO_FORMATS = (".mp4", ".gif")
-MAX_GIF_FRAMES = 1500  # GIF frames are held in memory until the file is closed
 RECORD_SIZE = (1280, 720)  # even dimensions, as H.264 needs
 
 
@@ -124,6 +124,38 @@ def write_frame(frame: Frame, path: Path | str, experiment: type[Experiment] | E
 
 
 # -- recording -------------------------------------------------------------------------
+def _check_ffmpeg() -> None:
+    """Raise (RuntimeError) when there is no ffmpeg executable to write MP4 with."""
+    import imageio_ffmpeg
+
+    exe = imageio_ffmpeg.get_ffmpeg_exe()  # raises when none is found
+    if not (os.path.isfile(exe) or shutil.which(exe)):
+        raise RuntimeError(f"ffmpeg not found at {exe}")
+
+
+class _GifWriter:
+    """GIF through ffmpeg, encoded frame by frame in ffmpeg's own process.
+
+    (imageio's Pillow GIF writer keeps every frame and encodes them all when closed, about
+    0.2 s a frame: closing a recording of a few hundred frames blocked the GUI for a
+    minute.)
+    """
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float):
+        import imageio_ffmpeg
+
+        self._frames = imageio_ffmpeg.write_frames(
+            str(path), size, fps=fps, codec="gif", pix_fmt_out="rgb8", macro_block_size=1,
+            output_params=["-f", "gif", "-loop", "0"])
+        self._frames.send(None)
+
+    def append_data(self, image: np.ndarray) -> None:
+        self._frames.send(np.ascontiguousarray(image))
+
+    def close(self) -> None:
+        self._frames.close()
+
+
 class Recorder:
     """Records frames of an experiment's views to MP4 or GIF.
 
@@ -146,29 +178,28 @@ class Recorder:
         os.close(fd)
         os.chmod(tmp, default_file_mode())
         self._tmp = Path(tmp)
+        # H.264 works on 8x8 blocks: keep the frame a multiple of 8 in both directions
+        size = (size[0] // 8 * 8, size[1] // 8 * 8)
         try:
+            _check_ffmpeg()  # no ffmpeg: refuse now, not at the first frame
             if suffix == ".mp4":
                 self._writer = imageio.get_writer(self._tmp, format="FFMPEG", fps=fps,
                                                   codec="libx264", quality=8,
                                                   macro_block_size=8)
             else:
-                self._writer = imageio.get_writer(self._tmp, format="GIF", mode="I",
-                                                  duration=1000.0 / fps, loop=0)
+                self._writer = _GifWriter(self._tmp, size, fps)
         except Exception as exc:
             self._tmp.unlink(missing_ok=True)
             raise ExportError(f"cannot record {suffix} here: {exc}") from exc
-        self.is_gif = suffix == ".gif"
         self.frames = 0
+        self._failed = False
         self.grid = PanelGrid(experiment.views, theme)
         self.grid.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        # H.264 works on 8x8 blocks: keep the frame a multiple of 8 in both directions
-        self.grid.resize(size[0] // 8 * 8, size[1] // 8 * 8)
+        self.grid.resize(*size)
         self.grid.show()
 
     def add_frame(self, frame: Frame) -> None:
         """Draw ``frame`` and append it to the video."""
-        if self.is_gif and self.frames >= MAX_GIF_FRAMES:
-            raise ExportError(f"GIF recordings stop at {MAX_GIF_FRAMES} frames; use MP4")
         self.grid.update_frame(frame)
         QtWidgets.QApplication.processEvents(
             QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
@@ -177,13 +208,22 @@ class Recorder:
         row = image.bytesPerLine()
         pixels = np.frombuffer(image.constBits(), dtype=np.uint8, count=row * height)
         pixels = pixels.reshape(height, row)[:, : width * 3].reshape(height, width, 3)
-        self._writer.append_data(pixels.copy())
+        try:
+            self._writer.append_data(pixels.copy())
+        except Exception as exc:  # ffmpeg died, the disk filled up: the file is unusable
+            self._failed = True
+            raise ExportError(f"the video writer failed: {exc}") from exc
         self.frames += 1
 
     def stop(self) -> Path:
         """Finish the file and move it into place; returns its path."""
         try:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except Exception as exc:  # e.g. ffmpeg ended with an error status
+                raise ExportError(f"the video writer failed: {exc}") from exc
+            if self._failed:
+                raise ExportError("the video writer failed mid-recording; nothing was kept")
             if self.frames == 0:
                 raise ExportError("nothing was recorded (no frame was shown)")
             os.replace(self._tmp, self.path)

@@ -323,7 +323,14 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.recorder = Recorder(self.cls, path, self.theme)
         self.recording_progress.emit(0)
         if self.last_frame is not None:
-            self.recorder.add_frame(self.last_frame)
+            try:
+                self.recorder.add_frame(self.last_frame)
+            except ExportError:  # the writer failed at once: keep nothing, record nothing
+                recorder, self.recorder = self.recorder, None
+                if recorder is not None:  # (None: a frame drawn meanwhile stopped it)
+                    recorder.abort()
+                self.recording_progress.emit(-1)
+                raise
             self.recording_progress.emit(self.recorder.frames)
 
     def stop_recording(self) -> str | None:

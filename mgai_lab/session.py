@@ -17,9 +17,10 @@ from pyqtgraph.Qt import QtCore
 from compute.experiment import Experiment, Frame
 from compute.params import ParamError
 
-from .worker import FrameWorker
+from .worker import CANCEL_WAIT_MS, FrameWorker
 
-STOP_TIMEOUT_MS = 1000
+# How long a stop may take in all: the worker's wait, then its cancellation (CANCEL_WAIT_MS)
+STOP_TIMEOUT_MS = 900
 
 
 class ExperimentSession(QtCore.QObject):
@@ -182,7 +183,7 @@ class ExperimentSession(QtCore.QObject):
         for signal in (worker.errored, worker.diverged, worker.completed, worker.param_rejected,
                        worker.frame_ready):
             signal.disconnect()
-        if not worker.stop(STOP_TIMEOUT_MS):
+        if not worker.stop(STOP_TIMEOUT_MS - CANCEL_WAIT_MS):
             # frames() is inside a long computation: let it finish in the background.
             self._retired.append(worker)
             worker.finished.connect(lambda w=worker: self._forget_retired(w))

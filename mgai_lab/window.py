@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,12 @@ def unavailable_experiments() -> dict[str, str]:
         return {}
     return {cls.id: "needs PyTorch, which is not installed"
             for cls in registry.all_experiments() if cls.needs_torch}
+
+
+def layout_version(experiment_id: str) -> int:
+    """The version tag of an experiment's saved dock layout: Qt refuses to restore a layout
+    saved for another experiment (whose docks share names such as 'parameters')."""
+    return zlib.crc32(experiment_id.encode("utf-8")) & 0x7FFFFFFF
 
 
 def _action(parent: QtWidgets.QWidget, text: str, slot: Callable, shortcut=None,
@@ -342,10 +349,13 @@ class MainWindow(QtWidgets.QMainWindow):
         page.recording_progress.connect(lambda n, p=page: self._on_recording(p, n))
         page.hovered.connect(self.status_hover.setText)
         state = self.settings.layout(experiment_id)
-        if state is not None and not page.restoreState(QtCore.QByteArray(state)):
+        if state is not None and not page.restoreState(QtCore.QByteArray(state),
+                                                       layout_version(experiment_id)):
             self.notify(f"saved layout of {experiment_id} could not be restored; default used")
         elif state is not None:
             page._sized = True  # the saved layout carries its sizes
+        elif experiment_id in self.settings.get("layouts"):  # saved, but not base64 bytes
+            self.notify(f"saved layout of {experiment_id} is unreadable; default used")
         index = self.tabs.addTab(page, cls.title)
         self.tabs.setTabToolTip(index, f"{cls.id} — §{cls.section}")
         self.tabs.setCurrentIndex(index)
@@ -591,6 +601,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if frames < 0:
             self.status_record.hide()
+            self.record_action.setChecked(False)  # also when the recording stopped itself
         else:
             self.status_record.setText(f"● REC  {frames} frames")
             self.status_record.show()
@@ -683,7 +694,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.settings.set_layout(page.cls.id, None)
 
     def _remember_layout(self, page: ExperimentPage) -> None:
-        self.settings.set_layout(page.cls.id, bytes(page.saveState()))
+        self.settings.set_layout(page.cls.id, bytes(page.saveState(layout_version(page.cls.id))))
 
     # -- status -------------------------------------------------------------------------
     def _on_tab_changed(self, index: int) -> None:

@@ -13,6 +13,9 @@ generation number; signals of a run that has been replaced are ignored by the re
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
+import os
 import sys
 import threading
 import time
@@ -29,11 +32,33 @@ from compute.params import ParamError
 _LIVE_WORKERS: set[FrameWorker] = set()
 
 
+EXIT_WAIT_MS = 2000
+CANCEL_WAIT_MS = 400
+
+
+class FrameCancelled(BaseException):
+    """Raised inside a worker's thread to abandon a frame that does not end in time."""
+
+
 @atexit.register
 def stop_all_workers() -> None:
-    """Stop every worker still running (no "QThread destroyed while running" at exit)."""
-    for worker in list(_LIVE_WORKERS):
-        worker.stop()
+    """Stop every worker still running when the interpreter exits.
+
+    Destroying a QThread that still runs aborts the process. Workers are asked to stop,
+    then cancelled; one still inside a single native call after that (minutes long) leaves
+    the process to end at once, with a message, rather than with Qt's abort.
+    """
+    workers = list(_LIVE_WORKERS)
+    for worker in workers:
+        worker.request_stop()
+    deadline = time.monotonic() + EXIT_WAIT_MS / 1000
+    stuck = [w for w in workers if not w.stop(max(0, int(1000 * (deadline - time.monotonic()))))]
+    if stuck:
+        print("mgai-lab: a computation did not stop in time; exiting without it",
+              file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 class FrameWorker(QtCore.QThread):
@@ -63,6 +88,7 @@ class FrameWorker(QtCore.QThread):
         self._live: dict[str, Any] = {}
         self._speed: int | None = None
         self._latest: Frame | None = None
+        self._thread_ident: int | None = None
         self.frames_made = 0
 
     # -- control, from the GUI thread ---------------------------------------------------
@@ -109,9 +135,24 @@ class FrameWorker(QtCore.QThread):
             self._cond.notify_all()
 
     def stop(self, timeout_ms: int = 5000) -> bool:
-        """Ask the run to end and wait for the thread; True if it ended in time."""
+        """Ask the run to end and wait for the thread; True if it ended in time.
+
+        A run still inside a frame after ``timeout_ms`` is cancelled: an exception is raised
+        in its thread at the next Python instruction (a numpy call in progress finishes
+        first), so even a heavy frame ends promptly.
+        """
         self.request_stop()
-        return self.wait(timeout_ms)
+        if self.wait(timeout_ms):
+            return True
+        self.cancel()
+        return self.wait(CANCEL_WAIT_MS)
+
+    def cancel(self) -> None:
+        """Raise :class:`FrameCancelled` inside the running thread."""
+        ident = self._thread_ident
+        if ident is not None and self.isRunning():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
+                                                       ctypes.py_object(FrameCancelled))
 
     def take_frame(self) -> Frame | None:
         """The newest frame not yet taken, or None (taking one lets a playing run go on)."""
@@ -123,6 +164,7 @@ class FrameWorker(QtCore.QThread):
 
     # -- the thread ---------------------------------------------------------------------
     def run(self) -> None:
+        self._thread_ident = threading.get_ident()
         backend.set_torch_threads(1)  # leave a core to the GUI thread (DESIGN §4)
         frames = None
         try:
@@ -158,6 +200,8 @@ class FrameWorker(QtCore.QThread):
                         remaining = started + 1.0 / self.max_fps - time.monotonic()
                         if remaining > 0:
                             self._cond.wait(remaining)
+        except FrameCancelled:
+            pass  # stop() gave up waiting for this frame; nobody listens any more
         except Diverged as exc:
             self.diverged.emit(self.generation, exc.step, exc.reason)
         except BaseException as exc:  # shown in the panel; the rest of the app keeps running
@@ -166,9 +210,10 @@ class FrameWorker(QtCore.QThread):
             self.errored.emit(self.generation, f"{type(exc).__name__}: {exc}",
                               traceback.format_exc())
         finally:
-            if frames is not None:
-                frames.close()
             _LIVE_WORKERS.discard(self)
+            if frames is not None:
+                with contextlib.suppress(BaseException):  # a late cancellation lands here
+                    frames.close()
 
     def _apply(self, live: dict[str, Any], speed: int | None) -> None:
         if speed is not None:
