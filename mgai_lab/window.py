@@ -226,6 +226,14 @@ class MainWindow(QtWidgets.QMainWindow):
                                       Key.Key_F5, checkable=True,
                                       tip="Full screen, high contrast, large type (F5)")
         view.addAction(self.present_action)
+        scales = view.addMenu("Presentation scale")
+        scale_group = QtGui.QActionGroup(self)
+        for factor in (1.5, 2.0, 2.5, 3.0):
+            action = _action(self, f"{factor:g}×", lambda _=False, f=factor:
+                             self.set_presentation_scale(f), checkable=True)
+            action.setChecked(factor == float(self.settings.get("presentation_scale")))
+            scale_group.addAction(action)
+            scales.addAction(action)
         view.addAction(_action(self, "Full screen", self.toggle_full_screen, Key.Key_F11))
         themes = view.addMenu("Theme")
         group = QtGui.QActionGroup(self)
@@ -644,6 +652,12 @@ class MainWindow(QtWidgets.QMainWindow):
         """The high-contrast theme at the configured scale (settings' presentation_scale)."""
         factor = float(self.settings.get("presentation_scale")) / 2.0  # PRESENTATION is 2x
         return PRESENTATION.scaled(max(0.5, min(factor, 3.0)))
+
+    def set_presentation_scale(self, factor: float) -> None:
+        """Font, line and marker scale of presentation mode (remembered in the settings)."""
+        self.settings.set("presentation_scale", float(factor))
+        if self.presenting:
+            self._apply_theme(self.presentation_theme())
 
     def set_presentation(self, on: bool) -> None:
         """Full screen, minimal chrome, large type, high contrast (F5 toggles)."""

@@ -301,3 +301,14 @@ def test_split_view_runs_two_experiments_side_by_side(window, qtbot):
     window.move_to_other_side()
     assert len(window.groups) == 1 and set(window.pages()) == {zoo, langevin}
     assert not window.split_action.isChecked()
+
+
+def test_presentation_scale_changes_the_plot_fonts(window, qtbot):
+    page = open_running(window, qtbot)
+    axis = page.panels["histogram"].plot.getAxis("bottom")
+    window.set_presentation(True)
+    at_two = axis.style["tickFont"].pointSizeF()
+    window.set_presentation_scale(3.0)
+    assert axis.style["tickFont"].pointSizeF() == pytest.approx(1.5 * at_two)
+    assert window.settings.get("presentation_scale") == 3.0
+    window.set_presentation(False)
