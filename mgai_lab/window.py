@@ -677,9 +677,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.menuBar().hide()
             self._apply_theme(theme)
             self.showFullScreen()
-            QtWidgets.QApplication.processEvents()
-            for page in self.pages():  # larger type needs the space re-divided
-                page.apply_default_sizes()
+            for page in self.pages():  # larger type needs the space re-divided, once the
+                QtCore.QTimer.singleShot(250, page.apply_default_sizes)  # screen is filled
         else:
             if self._normal_font is not None:
                 app.setFont(self._normal_font)

@@ -91,13 +91,33 @@ class PlotPanel(ViewPanel):
         self.plot.setMenuEnabled(True)
         self.legend: pg.LegendItem | None = None
         self.layout().addWidget(self.plot_widget)
-        # Axes (ticks, labels, grid) replay a QPicture of text on every paint: ~6 ms each at
-        # 800x600. Cache them as pixmaps; pyqtgraph calls update() when the range changes,
-        # which refreshes the cache.
+        self._cache_axes(True)
+        # axes move when the plot area changes size (a wider tick label, a new font)
+        self.plot.getViewBox().sigResized.connect(self.refresh_axis_cache)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    def _cache_axes(self, on: bool) -> None:
+        """Axes (ticks, labels, grid) replay a QPicture of text on every paint, ~6 ms each
+        at 800x600; cached as pixmaps they cost a blit. pyqtgraph calls update() when the
+        range changes, which refreshes the cache."""
+        mode = QtWidgets.QGraphicsItem.CacheMode
         for name in ("left", "bottom", "right", "top"):
             self.plot.getAxis(name).setCacheMode(
-                QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+                mode.DeviceCoordinateCache if on else mode.NoCache)
+
+    def refresh_axis_cache(self) -> None:
+        """Drop the cached axis pixmaps and repaint the whole plot.
+
+        A geometry or font change moves the axes without invalidating their caches, which
+        left stale tick labels painted over the plot; rebuilding the caches here fixes it.
+        """
+        self._cache_axes(False)
+        self._cache_axes(True)
+        self.plot_widget.viewport().update()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.refresh_axis_cache()
 
     def add_legend(self) -> pg.LegendItem:
         if self.legend is None:
@@ -136,6 +156,7 @@ class PlotPanel(ViewPanel):
                            size=f"{theme.font_pt * 1.1:.0f}pt")
         if self.legend is not None:
             self.style_legend()
+        self.refresh_axis_cache()
 
     def style_legend(self) -> None:
         """Legend colours and font from the theme (also for entries added later)."""

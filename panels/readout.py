@@ -13,9 +13,15 @@ from compute.views import Readout
 from .base import ViewPanel
 from .theme import Theme
 
+ROWS_PER_COLUMN = 5
+
 
 class ReadoutPanel(ViewPanel):
-    """Label/value rows, formatted with each line's format string."""
+    """Label/value rows, formatted with each line's format string.
+
+    Long read-outs are set in side-by-side columns of ROWS_PER_COLUMN lines, since they
+    sit in a wide, low strip; a scroll area keeps them from forcing the strip taller.
+    """
 
     view: Readout
 
@@ -27,10 +33,19 @@ class ReadoutPanel(ViewPanel):
         self.label.setAlignment(align.AlignTop | align.AlignLeft)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setMargin(8)
-        self.layout().addWidget(self.label)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(self.label)
+        self.layout().addWidget(scroll)
         self.values: dict[str, str] = {}
         self.style_items()
         self._render()
+
+    def sizeHint(self) -> QtCore.QSize:
+        """As tall as the table (the scroll area alone would ask for almost nothing)."""
+        hint = self.label.sizeHint()
+        return QtCore.QSize(hint.width() + 8, hint.height() + 8)
 
     def style_items(self) -> None:
         t = self.theme
@@ -46,12 +61,17 @@ class ReadoutPanel(ViewPanel):
         self._render()
 
     def _render(self) -> None:
-        rows = "".join(
-            f"<tr><td>{html.escape(label)}</td><td align='right'>&nbsp;&nbsp;"
-            f"<b>{html.escape(self.values.get(name, '—'))}</b></td></tr>"
-            for name, label, fmt in self.view.lines
-        )
-        self.label.setText(f"<table cellspacing='2'>{rows}</table>")
+        cells = [f"<td>{html.escape(label)}</td><td align='right'>&nbsp;&nbsp;"
+                 f"<b>{html.escape(self.values.get(name, '—'))}</b></td>"
+                 for name, label, _ in self.view.lines]
+        columns = -(-len(cells) // ROWS_PER_COLUMN)
+        rows = -(-len(cells) // max(columns, 1))
+        gap = "<td>&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</td>"
+        body = "".join(
+            "<tr>" + gap.join(cells[c * rows + r] if c * rows + r < len(cells) else "<td></td>"
+                              for c in range(columns)) + "</tr>"
+            for r in range(rows))
+        self.label.setText(f"<table cellspacing='2'>{body}</table>")
 
 
 def format_value(value: Any, fmt: str) -> str:
