@@ -7,6 +7,8 @@ Stable API (used by ch9.sgm9, ch9.revnoise, ch9.spacetime and ch9.uturn):
   (the score of N training points, book eq. 9.6); :func:`mixture_score` and
   :func:`mixture_responsibilities`: ``GaussianMixture.score``/``.responsibilities`` with a
   faster memory layout (the reverse step's hot loop).
+- :func:`forward_step`: the exact transition of the forward process from t to a later t'
+  (the forward animation of ch9.sgm9: data dissolving into noise).
 - :func:`time_grid`: ``linspace(t_start, 0, steps + 1)``. A reverse run evaluates the score
   at the first ``steps`` points only, never at t = 0 (the notebooks' last call is at
   t = 1/steps).
@@ -125,6 +127,19 @@ def exact_score_fn(mixture: GaussianMixture, schedule) -> ScoreFn:
 def empirical_score_fn(points: Array, schedule) -> ScoreFn:
     """The score of the noised empirical law of ``points`` (book eq. 9.6, any schedule)."""
     return exact_score_fn(GaussianMixture.empirical(points), schedule)
+
+
+# -- the forward process ------------------------------------------------------------------
+def forward_step(x: Array, t: float, t_next: float, schedule, rng: np.random.Generator) -> Array:
+    """x at t_next ≥ t given x at t, drawn exactly from the forward kernel of ``schedule``.
+
+    For the linear forward SDE, x_{t'} | x_t ~ N(a·x_t, (var(t') − a²·var(t))·I) with
+    a = α(t')/α(t); composing these steps from 0 gives the marginal kernel N(α x₀, var I)
+    for any step sizes, so the animation needs no discretisation.
+    """
+    a = float(schedule.alpha(t_next)) / float(schedule.alpha(t))
+    q = max(float(schedule.var(t_next)) - a * a * float(schedule.var(t)), 0.0)
+    return a * x + np.sqrt(q) * rng.standard_normal(x.shape)
 
 
 # -- the reverse process ------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Reverse-time diffusion (compute.diffusion) and ch9.sgm9 / ch9.revnoise against closed forms."""
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -9,6 +11,7 @@ from compute import ParamError, checked_frames
 from compute.diffusion import (
     ReverseRun,
     exact_score_fn,
+    forward_step,
     frame_chunk,
     mixture_responsibilities,
     mixture_score,
@@ -266,6 +269,49 @@ def test_sgm9_rejects_bad_parameters(params, name):
     with pytest.raises(ParamError) as info:
         compute.get("ch9.sgm9")(params)
     assert info.value.name == name
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_forward_steps_compose_to_the_marginal_kernel(kind):
+    """Uneven exact steps from a fixed x₀ land on N(α(t)x₀, var(t)I), whatever the grid."""
+    s, n, t_end = Schedule(kind, 0.1, 8.0), 40_000, 0.6
+    times = np.concatenate([[0.0], np.sort(rng(20).uniform(0, t_end, 30)), [t_end]])
+    x0 = np.array([2.0, -1.0])
+    x = np.tile(x0, (n, 1))
+    step_rng = rng(21)
+    for t, t_next in itertools.pairwise(times):
+        x = forward_step(x, t, t_next, s, step_rng)
+    alpha, var = float(s.alpha(t_end)), float(s.var(t_end))
+    np.testing.assert_allclose(x.mean(0), alpha * x0, atol=5 * np.sqrt(var / n))
+    np.testing.assert_allclose(x.var(0), var, rtol=5 * np.sqrt(2 / n))
+    assert abs(np.corrcoef(x.T)[0, 1]) < 5 / np.sqrt(n)  # isotropic: no cross-covariance
+
+
+def test_sgm9_forward_first_dissolves_the_data_then_brings_them_back():
+    params = {"forward": True, "beta_max": 2.0, "n_particles": 4000, "steps": 200, "seed": 3}
+    frames = run_all("ch9.sgm9", params)
+    forward = [f for f in frames if f["process"].startswith("forward noising")]
+    times = [f["t"] for f in forward]
+    assert times[0] == 0.0 and times[-1] == 1.0 and np.all(np.diff(times) > 0)
+    assert len(forward) >= 21 and forward[-1]["forward_step"] == 200
+    # t = 0: the data themselves, committed to their modes; t = 1: p₁ = N-mixture with
+    # mean α₁μ̄ = 0 and covariance α₁²Σ_data + var₁ I (α₁² = e^{-1.05} with β_max = 2)
+    assert forward[0]["committed"] > 0.99
+    s = Schedule("vp-linear", 0.1, 2.0)
+    p1 = GRID.noised(float(s.alpha(1.0)), float(s.var(1.0)))
+    x1 = forward[-1]["x"]
+    c = p1.covariance()[0, 0]
+    np.testing.assert_allclose(x1.mean(0), 0.0, atol=5 * np.sqrt(c / 4000))
+    np.testing.assert_allclose(np.cov(x1.T), p1.covariance(), atol=5 * c * np.sqrt(2 / 4000))
+    # the reverse run starts from those very points, with fresh trails, and ends on the grid
+    first_reverse = frames[len(forward)]
+    assert first_reverse["t"] == 1.0 and first_reverse["reverse_step"] == 0
+    np.testing.assert_array_equal(first_reverse["x"], x1)
+    assert first_reverse["trails"].shape[1] == 1
+    last = frames[-1]
+    assert last["t"] == 0.0 and last["process"] == "reverse SDE (ε̃ = G)"
+    assert stats.chisquare(last["mode_counts"]).pvalue > 1e-3
+    assert last["rms"] == pytest.approx(0.5, rel=0.05)
 
 
 def test_network_score_without_torch_is_refused(monkeypatch):
