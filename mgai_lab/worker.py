@@ -89,6 +89,7 @@ class FrameWorker(QtCore.QThread):
         self._speed: int | None = None
         self._latest: Frame | None = None
         self._thread_ident: int | None = None
+        self._idle = False
         self.frames_made = 0
 
     # -- control, from the GUI thread ---------------------------------------------------
@@ -117,6 +118,12 @@ class FrameWorker(QtCore.QThread):
     @property
     def playing(self) -> bool:
         return self._playing
+
+    @property
+    def idle(self) -> bool:
+        """True while the thread waits for a play, a step or a taken frame: no frame is being
+        computed, so a paused run makes no more frames until told to."""
+        return self._idle
 
     def set_speed(self, steps_per_frame: int) -> None:
         with self._cond:
@@ -175,7 +182,9 @@ class FrameWorker(QtCore.QThread):
                     # simulation advances at display rate and a hidden tab costs nothing
                     while not (self._stop or self._pending_steps
                                or (self._playing and self._latest is None)):
+                        self._idle = True
                         self._cond.wait()
+                    self._idle = False
                     if self._stop:
                         return
                     if self._pending_steps:

@@ -57,8 +57,7 @@ def test_open_play_live_change_reset_step_close(window, qtbot, exp_id):
 
     # pause, then exactly one frame per step
     page.pause()
-    qtbot.waitUntil(lambda: not page.session.worker._playing)
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: page.session.worker.idle, timeout=TIMEOUT)  # no frame in flight
     made = page.session.worker.frames_made
     page.step()
     qtbot.waitUntil(lambda: page.session.worker.frames_made == made + 1, timeout=TIMEOUT)
