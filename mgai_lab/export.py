@@ -27,7 +27,6 @@ from panels.grid import PanelGrid
 from panels.theme import Theme
 
 from .presets import atomic_write, default_file_mode
-from .qt_app import retire
 
 IMAGE_FORMATS = (".png", ".svg")
 VIDEO_FORMATS = (".mp4", ".gif")
@@ -244,4 +243,4 @@ class Recorder:
 
     def _close_grid(self) -> None:
         self.grid.close()
-        retire(self.grid)
+        self.grid.deleteLater()

@@ -1,5 +1,5 @@
-"""Creating the QApplication (offscreen when there is no display), keeping Python's cyclic
-garbage collector on the GUI thread, and deleting widget trees safely (:func:`retire`).
+"""Creating the QApplication (offscreen when there is no display), and keeping Python's
+cyclic garbage collector on the GUI thread.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sys
 COLLECT_INTERVAL_MS = 500
 
 _collector = None
-_retiring: dict[int, object] = {}  # id → widget that Qt will delete soon (see retire)
 
 
 def ensure_qapp(headless: bool = False):
@@ -57,18 +56,3 @@ def collect_on_gui_thread() -> None:
     _collector.setInterval(COLLECT_INTERVAL_MS)
     _collector.timeout.connect(collect)
     _collector.start()
-
-
-def retire(obj) -> None:
-    """Delete a QObject (and its children) at the next event-loop turn, like ``deleteLater``,
-    but keep its Python wrapper reachable until Qt has deleted it.
-
-    Between ``deleteLater`` and the deletion, the cyclic collector may free wrappers of the
-    doomed tree (pyqtgraph items sit in many reference cycles) while their C++ objects still
-    live; PySide 6.11 then finds the freed wrappers when Qt deletes the tree and crashes
-    (a segmentation fault in ``BindingManager::releaseWrapper``, seen in the test suite).
-    """
-    key = id(obj)
-    _retiring[key] = obj
-    obj.destroyed.connect(lambda *_: _retiring.pop(key, None))
-    obj.deleteLater()

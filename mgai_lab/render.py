@@ -11,7 +11,7 @@ from pathlib import Path
 from compute.experiment import Experiment, Frame
 
 from .export import VIDEO_FORMATS, ExportError, Recorder, write_png, write_svg
-from .qt_app import ensure_qapp, retire
+from .qt_app import ensure_qapp
 
 SUFFIXES = (".png", ".svg", *VIDEO_FORMATS)
 
@@ -76,7 +76,7 @@ def render_frame(experiment_cls: type[Experiment], frame: Frame, out: Path,
         return write_png(grid, out)
     finally:
         grid.close()
-        retire(grid)
+        grid.deleteLater()
 
 
 def render_frame_png(experiment_cls: type[Experiment], frame: Frame, out: Path | str,

@@ -22,7 +22,6 @@ from panels.theme import DARK, LIGHT, PRESENTATION, Theme
 from . import export, presets
 from .browser import ExperimentBrowser
 from .page import ExperimentPage
-from .qt_app import retire
 from .settings import Settings
 
 THEMES = {"light": LIGHT, "dark": DARK}
@@ -299,7 +298,7 @@ class MainWindow(QtWidgets.QMainWindow):
             for page in [right.widget(i) for i in range(right.count())]:
                 self._move(page, left)
             self.groups.remove(right)
-            retire(right)
+            right.deleteLater()
             self._activate(left)
         self.split_action.setChecked(len(self.groups) == 2)
 
@@ -382,7 +381,7 @@ class MainWindow(QtWidgets.QMainWindow):
         group.removeTab(index)
         if isinstance(page, ExperimentPage):
             page.close_session()
-            retire(page)
+            page.deleteLater()
         if group.count() == 0 and len(self.groups) == 2:
             self.split_view(False)
 

@@ -30,9 +30,4 @@ def _collect_garbage_on_the_gui_thread(request):
     yield
     import gc
 
-    from pyqtgraph.Qt import QtCore
-
-    # first let Qt delete what was scheduled (pytest-qt closes each test's widgets with
-    # deleteLater): collecting their wrappers before Qt deletes them crashes PySide 6.11
-    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     gc.collect()  # here, on the GUI thread, between tests

@@ -40,7 +40,6 @@ from pyqtgraph.Qt import QtCore
 from compute.experiment import Diverged
 from compute.params import SEED_MAX, Param, ParamError
 from mgai_lab import presets
-from mgai_lab.qt_app import retire
 
 FRAMES_PER_EXAMPLE = 3
 EXAMPLES = 14
@@ -234,7 +233,7 @@ def test_fuzzed_parameters_are_refused_by_name_or_run_cleanly(cls, qapp):
         example()
     finally:
         grid.close()
-        retire(grid)
+        grid.deleteLater()
     assert outcomes.get("ran", 0) > 0, f"no drawn set was accepted and run: {outcomes}"
 
 
