@@ -405,7 +405,7 @@ class ScoreDiffusionGrid(Experiment):
             score_fn = empirical_score_fn(train_points, schedule)
         else:
             score_fn = exact
-        loss_x = np.array([float(step)])
+        loss_x = np.array([float(trainer.steps_done if trainer else 0)])  # training steps only
         loss_y = np.array([self._score_loss(score_fn, floor)])
 
         run = ReverseRun(x, score_fn, schedule, p["steps"], p["eps_mode"], p["eps"],

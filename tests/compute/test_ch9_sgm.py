@@ -312,6 +312,7 @@ def test_sgm9_forward_first_dissolves_the_data_then_brings_them_back():
     assert last["t"] == 0.0 and last["process"] == "reverse SDE (ε̃ = G)"
     assert stats.chisquare(last["mode_counts"]).pvalue > 1e-3
     assert last["rms"] == pytest.approx(0.5, rel=0.05)
+    assert list(last["score_loss_step"]) == [0.0]  # the loss marker counts training steps only
 
 
 def test_network_score_without_torch_is_refused(monkeypatch):
