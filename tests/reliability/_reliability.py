@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, settings
 import compute
 from compute import backend
 from compute.experiment import Experiment, checked_frames
-from compute.params import SEED_MAX, Param
+from compute.params import SEED_MAX, Float, Param
+from compute.views import Curves, Series
 
 EXPERIMENTS = compute.all_experiments()
 IDS = [cls.id for cls in EXPERIMENTS]
@@ -261,3 +262,25 @@ def out_of_range(param: Param) -> list[Any]:
 
 def flatten(items: Iterable[Iterable[Any]]) -> list[Any]:
     return [x for group in items for x in group]
+
+
+class TorchProbe(Experiment):
+    """A minimal experiment that needs PyTorch: registered by the no-torch and no-GPU checks."""
+
+    id = "ch0.torch-probe"
+    title = "An experiment that needs PyTorch"
+    section = "0"
+    family = "test"
+    summary = "imports torch when it runs"
+    explanation = "registered by the reliability checks of missing optional parts"
+    needs_torch = True
+    params = (Float("a", 1.0, 0.0, 2.0),)
+    views = (Curves("c", "c", series=(Series("y"),)),)
+    frame_fields = {"y": "(3,) numbers"}
+
+    def frames(self):
+        torch = backend.import_torch()
+        k = 0
+        while True:
+            yield {"step": k, "t": float(k), "y": torch.arange(3.0).numpy() * k}
+            k += 1

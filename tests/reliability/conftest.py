@@ -125,3 +125,18 @@ def no_leaks(qapp, monkeypatch):
                 if thread.ident in frames else []
             described.append(f"{name} (Python thread {thread.name!r}) at {''.join(stack[-3:])}")
         raise AssertionError(f"threads left behind (baseline {len(before)}): {described}")
+
+
+@pytest.fixture
+def window(no_leaks, qtbot, tmp_path):
+    """A shown main window with its own settings file, closed after the test (and then
+    checked for leaked workers by ``no_leaks``)."""
+    from mgai_lab.settings import Settings
+    from mgai_lab.window import MainWindow
+
+    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    yield win
+    win.close()

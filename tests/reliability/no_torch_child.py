@@ -46,30 +46,11 @@ for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+from _reliability import TorchProbe  # noqa: E402
+
 import compute  # noqa: E402
-from compute import Experiment, Float, backend, checked_frames, registry  # noqa: E402
+from compute import backend, checked_frames, registry  # noqa: E402
 from compute.params import ParamError  # noqa: E402
-from compute.views import Curves, Series  # noqa: E402
-
-
-class NeedsTorch(Experiment):
-    id = "ch0.needs-torch"
-    title = "An experiment that needs PyTorch"
-    section = "0"
-    family = "test"
-    summary = "imports torch when it runs"
-    explanation = "registered by the no-torch reliability check"
-    needs_torch = True
-    params = (Float("a", 1.0, 0.0, 2.0),)
-    views = (Curves("c", "c", series=(Series("y"),)),)
-    frame_fields = {"y": "(3,) numbers"}
-
-    def frames(self):
-        torch = backend.import_torch()
-        k = 0
-        while True:
-            yield {"step": k, "t": float(k), "y": torch.arange(3.0).numpy() * k}
-            k += 1
 
 
 def main() -> None:
@@ -89,7 +70,7 @@ def main() -> None:
         out["cuda"] = str(exc)
 
     real = compute.all_experiments()
-    registry.register(NeedsTorch)
+    registry.register(TorchProbe)
 
     # every choice of every experiment: accepted and runs, or refused naming the parameter
     refused, ran = [], 0
@@ -134,7 +115,7 @@ def main() -> None:
         cli.append({"code": code, "stderr": err.getvalue().strip()})
     err = io.StringIO()
     with redirect_stderr(err):
-        code = cli_main(["run", NeedsTorch.id, "--steps", "1", "--device", "cuda", "--out",
+        code = cli_main(["run", TorchProbe.id, "--steps", "1", "--device", "cuda", "--out",
                          os.path.join(sys.argv[1], "y.npz")])
     out["cli"], out["cli_cuda"] = cli, {"code": code, "stderr": err.getvalue().strip()}
 
@@ -153,11 +134,11 @@ def main() -> None:
     items = {}
     for exp_id, item in browser.items.items():
         items[exp_id] = {"disabled": item.isDisabled(), "tooltip": item.toolTip(0)}
-    browser._show_summary(browser.items[NeedsTorch.id])  # what selecting it shows
+    browser._show_summary(browser.items[TorchProbe.id])  # what selecting it shows
     out["summary"] = browser.summary.text()
     emitted = []
     browser.open_requested.connect(emitted.append)
-    browser._activated(browser.items[NeedsTorch.id])
+    browser._activated(browser.items[TorchProbe.id])
     out["activation_opened"] = bool(emitted)
     out["items"] = items
 

@@ -44,16 +44,6 @@ CHILD = Path(__file__).with_name("kill_writer.py")
 TIMEOUT_MS = 20_000
 
 
-@pytest.fixture
-def window(no_leaks, qtbot, tmp_path):
-    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    win.close()
-
-
 def bad_presets(cls) -> dict[str, bytes]:
     """Named bad preset files for ``cls``, built from its own valid preset."""
     good = presets.dumps(cls, cls.spec().defaults(), {"steps_per_frame": 2}).encode()

@@ -22,17 +22,13 @@ from pathlib import Path
 
 import imageio.v2 as imageio
 import imageio_ffmpeg
-import numpy as np
 import pytest
-from _reliability import RUNNABLE
+from _reliability import RUNNABLE, TorchProbe
 
-from compute import Experiment, Float, backend, registry
-from compute.views import Curves, Series
+from compute import backend, registry
 from mgai_lab import export
 from mgai_lab.cli import main as cli_main
 from mgai_lab.session import ExperimentSession
-from mgai_lab.settings import Settings
-from mgai_lab.window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 20_000
@@ -65,7 +61,7 @@ def test_without_torch_the_backend_says_so(no_torch):
 def test_without_torch_torch_experiments_are_listed_but_disabled(no_torch):
     items = no_torch["items"]
     needing = [exp_id for exp_id in items if exp_id in no_torch["unavailable"]]
-    assert "ch0.needs-torch" in needing
+    assert TorchProbe.id in needing
     for exp_id, item in items.items():
         if exp_id in no_torch["unavailable"]:
             assert item["disabled"] and "Unavailable" in item["tooltip"], exp_id
@@ -97,25 +93,6 @@ def test_without_torch_optional_torch_choices_are_refused_naming_the_parameter(n
 
 
 # -- no GPU ------------------------------------------------------------------------------------
-class TorchProbe(Experiment):
-    id = "ch0.torch-probe"
-    title = "torch probe"
-    section = "0"
-    family = "test"
-    summary = "needs torch"
-    explanation = "used by the reliability tests"
-    needs_torch = True
-    params = (Float("a", 1.0, 0.0, 2.0),)
-    views = (Curves("c", "c", series=(Series("y"),)),)
-    frame_fields = {"y": "(3,) numbers"}
-
-    def frames(self):
-        k = 0
-        while True:
-            yield {"step": k, "t": float(k), "y": np.arange(3.0) * k}
-            k += 1
-
-
 @pytest.fixture
 def no_gpu(monkeypatch):
     """This machine, or any, seen without CUDA and MPS; the probe experiment registered."""
@@ -152,15 +129,6 @@ def test_without_a_gpu_auto_runs_on_the_cpu(no_gpu, capsys, tmp_path):
 
 
 # -- no ffmpeg ---------------------------------------------------------------------------------
-@pytest.fixture
-def window(no_leaks, qtbot, tmp_path):
-    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
 def no_ffmpeg_found(monkeypatch):
     def missing():
         raise RuntimeError("No ffmpeg exe could be found. Install ffmpeg on your system, or "

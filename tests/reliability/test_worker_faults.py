@@ -91,16 +91,6 @@ def live_change_of(cls):
 
 
 # -- faults in a few experiments while all of them run -----------------------------------
-@pytest.fixture
-def window(no_leaks, qtbot, tmp_path):
-    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    win.close()
-
-
 def test_a_fault_in_one_experiment_leaves_every_other_one_running(window, qtbot):
     """Every experiment open and playing; faults injected into copies of a few of them (in
     frames() at a random frame, in the constructor, in a live change), each shown in its own
