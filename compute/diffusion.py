@@ -130,15 +130,20 @@ def empirical_score_fn(points: Array, schedule) -> ScoreFn:
 
 
 # -- the forward process ------------------------------------------------------------------
+def forward_transition(schedule, t: float, t_next: float) -> tuple[float, float]:
+    """(a, q) of the linear forward SDE's transition x_{t'} | x_t ~ N(a·x_t, q·I), t' ≥ t:
+    a = α(t')/α(t) and q = var(t') − a²·var(t) (clipped at 0 against rounding)."""
+    a = float(schedule.alpha(t_next)) / float(schedule.alpha(t))
+    return a, max(float(schedule.var(t_next)) - a * a * float(schedule.var(t)), 0.0)
+
+
 def forward_step(x: Array, t: float, t_next: float, schedule, rng: np.random.Generator) -> Array:
     """x at t_next ≥ t given x at t, drawn exactly from the forward kernel of ``schedule``.
 
-    For the linear forward SDE, x_{t'} | x_t ~ N(a·x_t, (var(t') − a²·var(t))·I) with
-    a = α(t')/α(t); composing these steps from 0 gives the marginal kernel N(α x₀, var I)
-    for any step sizes, so the animation needs no discretisation.
+    Composing these steps from 0 gives the marginal kernel N(α x₀, var I) for any step
+    sizes, so the animation needs no discretisation.
     """
-    a = float(schedule.alpha(t_next)) / float(schedule.alpha(t))
-    q = max(float(schedule.var(t_next)) - a * a * float(schedule.var(t)), 0.0)
+    a, q = forward_transition(schedule, t, t_next)
     return a * x + np.sqrt(q) * rng.standard_normal(x.shape)
 
 

@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from .diffusion import forward_transition
 from .gmm import GaussianMixture
 
 Array = NDArray[np.float64]
@@ -205,11 +206,8 @@ def bridge_sample(x_left: Array, t_left: float, x_right: Array, t_right: float, 
     to a fixed y₀ (t_left = 0, t_right = now) are both this Gaussian bridge: the exact paths
     of the forward process and of the reverse SDE with the exact score.
     """
-    a_l, a_m, a_r = (float(schedule.alpha(s)) for s in (t_left, t, t_right))
-    v_l, v_m, v_r = (float(schedule.var(s)) for s in (t_left, t, t_right))
-    a, b = a_m / a_l, a_r / a_m
-    q = max(v_m - a * a * v_l, 0.0)  # var of x_t | x_left
-    r = max(v_r - b * b * v_m, 0.0)  # var of x_right | x_t
+    a, q = forward_transition(schedule, t_left, t)  # x_t | x_left
+    b, r = forward_transition(schedule, t, t_right)  # x_right | x_t
     den = q * b * b + r
     if den <= 0.0:
         return np.array(x_left if q == 0.0 else x_right / b, dtype=float)
