@@ -6,10 +6,10 @@ imported lazily by the experiments that need it.
 
 from .experiment import Diverged, Experiment, Frame, checked_frames
 from .params import Bool, Choice, Float, Int, Multi, Param, ParamError, ParamSpec, Seed
-from .registry import UnknownExperiment, all_experiments, get, register
+from .registry import ExperimentInfo, UnknownExperiment, all_experiments, catalog, get, register
 
 __all__ = [
-    "Bool", "Choice", "Diverged", "Experiment", "Float", "Frame", "Int", "Multi", "Param",
-    "ParamError", "ParamSpec", "Seed", "UnknownExperiment", "all_experiments",
-    "checked_frames", "get", "register",
+    "Bool", "Choice", "Diverged", "Experiment", "ExperimentInfo", "Float", "Frame", "Int",
+    "Multi", "Param", "ParamError", "ParamSpec", "Seed", "UnknownExperiment", "all_experiments",
+    "catalog", "checked_frames", "get", "register",
 ]

@@ -35,7 +35,7 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
     window = MainWindow(device=device)
     if experiment_id is None:
         last = window.settings.get("last_experiment")
-        experiment_id = last if last in {c.id for c in registry.all_experiments()} \
+        experiment_id = last if last in {info.id for info in registry.catalog()} \
             else DEFAULT_EXPERIMENT
     if size:
         window.resize(*size)

@@ -6,7 +6,7 @@ import html
 
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-from compute.experiment import Experiment
+from compute.registry import ExperimentInfo
 
 ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
@@ -17,7 +17,7 @@ class ExperimentBrowser(QtWidgets.QWidget):
     #: experiment id
     open_requested = QtCore.Signal(str)
 
-    def __init__(self, experiments: list[type[Experiment]],
+    def __init__(self, experiments: list[ExperimentInfo],
                  unavailable: dict[str, str] | None = None, parent=None):
         super().__init__(parent)
         self.unavailable = unavailable or {}
@@ -43,38 +43,39 @@ class ExperimentBrowser(QtWidgets.QWidget):
         layout.addWidget(self.summary)
         self.items: dict[str, QtWidgets.QTreeWidgetItem] = {}
         self._haystack: dict[str, str] = {}
-        self._classes = {cls.id: cls for cls in experiments}
+        self._infos = {info.id: info for info in experiments}
         self._populate(experiments)
         self.search.textChanged.connect(self.filter)
         self.tree.itemActivated.connect(self._activated)
         self.tree.itemDoubleClicked.connect(self._activated)
         self.tree.currentItemChanged.connect(self._show_summary)
 
-    def _populate(self, experiments: list[type[Experiment]]) -> None:
+    def _populate(self, experiments: list[ExperimentInfo]) -> None:
         chapters: dict[int, QtWidgets.QTreeWidgetItem] = {}
-        for cls in experiments:
-            chapter = cls.chapter()
+        for info in experiments:
+            chapter = info.chapter()
             parent = chapters.get(chapter)
             if parent is None:
                 parent = QtWidgets.QTreeWidgetItem(self.tree, [f"Chapter {chapter}", ""])
                 parent.setFlags(parent.flags() & ~QtCore.Qt.ItemFlag.ItemIsSelectable)
                 parent.setExpanded(True)
                 chapters[chapter] = parent
-            mark = " †" if cls.book_notes else ""
-            item = QtWidgets.QTreeWidgetItem(parent, [cls.title + mark, cls.section])
-            item.setData(0, ID_ROLE, cls.id)
-            tip = f"{cls.id}\n§{cls.section}: {cls.summary}"
-            if cls.book_notes:
+            mark = " †" if info.has_book_notes else ""
+            item = QtWidgets.QTreeWidgetItem(parent, [info.title + mark, info.section])
+            item.setData(0, ID_ROLE, info.id)
+            tip = f"{info.id}\n§{info.section}: {info.summary}"
+            if info.has_book_notes:
                 tip += "\n† has book notes: the lab departs from the printed text here"
-            reason = self.unavailable.get(cls.id)
+            reason = self.unavailable.get(info.id)
             if reason:
                 item.setDisabled(True)
                 tip += f"\nUnavailable: {reason}"
             item.setToolTip(0, tip)
             item.setToolTip(1, tip)
-            self.items[cls.id] = item
-            item.setData(0, QtCore.Qt.ItemDataRole.AccessibleDescriptionRole, cls.summary)
-            self._haystack[cls.id] = f"{cls.id} {cls.title} {cls.section} {cls.summary}".lower()
+            self.items[info.id] = item
+            item.setData(0, QtCore.Qt.ItemDataRole.AccessibleDescriptionRole, info.summary)
+            self._haystack[info.id] = " ".join(
+                (info.id, info.title, info.section, info.summary)).lower()
 
     def filter(self, text: str) -> None:
         """Show only experiments whose id, title, section or summary contain every word."""
@@ -94,15 +95,15 @@ class ExperimentBrowser(QtWidgets.QWidget):
 
     def _show_summary(self, item: QtWidgets.QTreeWidgetItem | None, _previous=None) -> None:
         """The selected experiment's section, one-line summary and book-notes marker."""
-        cls = self._classes.get(item.data(0, ID_ROLE)) if item is not None else None
-        if cls is None:
+        info = self._infos.get(item.data(0, ID_ROLE)) if item is not None else None
+        if info is None:
             self.summary.clear()
             return
         notes = "<br>† <i>book notes: the lab departs from the printed text</i>" \
-            if cls.book_notes else ""
-        reason = self.unavailable.get(cls.id)
+            if info.has_book_notes else ""
+        reason = self.unavailable.get(info.id)
         missing = f"<br><b>Unavailable:</b> {html.escape(reason)}" if reason else ""
-        self.summary.setText(f"<b>§{html.escape(cls.section)}</b> {html.escape(cls.summary)}"
+        self.summary.setText(f"<b>§{html.escape(info.section)}</b> {html.escape(info.summary)}"
                              f"{notes}{missing}")
 
     def _activated(self, item: QtWidgets.QTreeWidgetItem, column: int = 0) -> None:

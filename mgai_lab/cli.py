@@ -181,7 +181,7 @@ def _json_scalar(value: Any) -> Any:
 
 # -- commands --------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
-    experiments = registry.all_experiments()
+    experiments = registry.catalog()
     if args.json:
         print(json.dumps([{"id": c.id, "title": c.title, "section": c.section,
                            "family": c.family, "summary": c.summary} for c in experiments],

@@ -27,12 +27,12 @@ from .settings import Settings
 THEMES = {"light": LIGHT, "dark": DARK}
 
 
-def unavailable_experiments() -> dict[str, str]:
-    """Experiments that cannot run here, with the reason (e.g. torch missing)."""
+def unavailable_experiments(catalog: list[registry.ExperimentInfo]) -> dict[str, str]:
+    """Experiments of ``catalog`` that cannot run here, with the reason (e.g. torch missing)."""
     if backend.torch_installed():
         return {}
-    return {cls.id: "needs PyTorch, which is not installed"
-            for cls in registry.all_experiments() if cls.needs_torch}
+    return {info.id: "needs PyTorch, which is not installed"
+            for info in catalog if info.needs_torch}
 
 
 def layout_version(experiment_id: str) -> int:
@@ -150,7 +150,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._was_maximized = False
         self.resize(1400, 900)
 
-        self.browser = ExperimentBrowser(registry.all_experiments(), unavailable_experiments())
+        catalog = registry.catalog()
+        self.browser = ExperimentBrowser(catalog, unavailable_experiments(catalog))
         self.browser_dock = QtWidgets.QDockWidget("Experiments", self)
         self.browser_dock.setObjectName("dock:browser")
         self.browser_dock.setWidget(self.browser)

@@ -127,7 +127,7 @@ def main() -> None:
     from mgai_lab.window import MainWindow, unavailable_experiments
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    out["unavailable"] = unavailable_experiments()
+    out["unavailable"] = unavailable_experiments(registry.catalog())
     win = MainWindow(settings=Settings(__import__("pathlib").Path(sys.argv[1]) / "s.json"))
     win.show()
     browser = win.browser
