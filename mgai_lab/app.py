@@ -50,7 +50,7 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
     if screenshot:
         _install_screenshot(app, window, page, screenshot, screenshot_frames)
     if present:
-        window.set_presentation(True)
+        window.appearance.set_presentation(True)
     QtCore.QTimer.singleShot(0, window.raise_)
     return app.exec()
 

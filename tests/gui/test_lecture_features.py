@@ -43,7 +43,7 @@ def test_load_good_preset_applies_values_and_restarts(window, qtbot, tmp_path):
     path = presets.save(tmp_path / "p.json", cls, cls.spec().resolve({"D": 0.9, "n_particles": 50}),
                         {"steps_per_frame": 4})
     generation = page.session.generation
-    assert window.apply_preset_file(path)
+    assert window.presets.apply_file(path)
     assert page.session.generation == generation + 1
     qtbot.waitUntil(lambda: page.last_frame is not None and page.last_frame["x"].shape == (50,),
                     timeout=TIMEOUT)
@@ -61,7 +61,7 @@ def test_bad_preset_never_changes_the_running_experiment(window, qtbot, tmp_path
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     values, generation = dict(page.session.values), page.session.generation
-    assert not window.apply_preset_file(path)
+    assert not window.presets.apply_file(path)
     assert page.message.level == "warning" and "Preset refused" in page.message.text.text()
     assert page.session.values == values and page.session.generation == generation
     assert page.session.playing
@@ -71,28 +71,28 @@ def test_bad_preset_never_changes_the_running_experiment(window, qtbot, tmp_path
 def test_save_preset_never_silently_overwrites(window, qtbot, tmp_path):
     page = open_running(window, qtbot)
     target = tmp_path / "mine.json"
-    assert window.save_preset_to(target) == target
+    assert window.presets.save_to(target) == target
     before = target.read_bytes()
     page.param_panel.root.child("D").setValue(1.2)
-    assert window.save_preset_to(target) is None
+    assert window.presets.save_to(target) is None
     assert "not overwritten" in page.message.text.text()
     assert target.read_bytes() == before
-    assert window.save_preset_to(target, overwrite=True) == target
+    assert window.presets.save_to(target, overwrite=True) == target
     assert presets.load(target).values["D"] == 1.2
 
 
 def test_copy_and_paste_preset_through_the_clipboard(window, qtbot):
     page = open_running(window, qtbot)
     page.param_panel.root.child("D").setValue(0.77)
-    window.copy_preset()
+    window.presets.copy()
     copied = json.loads(QtWidgets.QApplication.clipboard().text())
     assert copied["experiment"] == LANGEVIN and copied["params"]["D"] == 0.77
     page.param_panel.root.child("D").setValue(0.3)
-    assert window.paste_preset()
+    assert window.presets.paste()
     assert page.session.values["D"] == 0.77
     QtWidgets.QApplication.clipboard().setText("not a preset")
     values = dict(page.session.values)
-    assert not window.paste_preset()
+    assert not window.presets.paste()
     assert page.session.values == values
 
 
@@ -100,11 +100,11 @@ def test_page_down_and_up_walk_the_presets(window, qtbot):
     page = open_running(window, qtbot)
     names = [name for name, _, _ in presets.list_presets(LANGEVIN)]
     assert len(names) >= 2
-    window.step_preset(+1)
+    window.presets.step(+1)
     first = dict(page.session.values)
-    window.step_preset(+1)
+    window.presets.step(+1)
     assert page.preset_index == 1
-    window.step_preset(-1)
+    window.presets.step(-1)
     assert page.preset_index == 0 and page.session.values == first
     window.activateWindow()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_PageDown)
@@ -116,11 +116,11 @@ def test_png_at_scale_and_svg_that_rerenders(window, qtbot, tmp_path):
     page = open_running(window, qtbot, ZOO, frames=20)
     page.pause()
     view = page.panels["landscape"]
-    one = window.export_image_to(tmp_path / "v1.png", "landscape", 1.0)
-    three = window.export_image_to(tmp_path / "v3.png", "landscape", 3.0)
+    one = window.exports.image_to(tmp_path / "v1.png", "landscape", 1.0)
+    three = window.exports.image_to(tmp_path / "v3.png", "landscape", 3.0)
     assert QtGui.QImage(str(one)).size() == view.size()
     assert QtGui.QImage(str(three)).width() == 3 * view.width()
-    svg = window.export_image_to(tmp_path / "all.svg")
+    svg = window.exports.image_to(tmp_path / "all.svg")
     renderer = QtSvg.QSvgRenderer(str(svg))
     assert renderer.isValid()
     image = QtGui.QImage(renderer.defaultSize(), QtGui.QImage.Format.Format_ARGB32)
@@ -131,16 +131,16 @@ def test_png_at_scale_and_svg_that_rerenders(window, qtbot, tmp_path):
     colours = {image.pixel(x, y) for x in range(0, image.width(), 9)
                for y in range(0, image.height(), 9)}
     assert len(colours) > 20
-    assert QtSvg.QSvgRenderer(str(window.export_image_to(tmp_path / "one.svg", "loss"))).isValid()
+    assert QtSvg.QSvgRenderer(str(window.exports.image_to(tmp_path / "one.svg", "loss"))).isValid()
 
 
 def test_export_captures_the_current_zoom(window, qtbot, tmp_path):
     page = open_running(window, qtbot, ZOO, frames=5)
     page.pause()
     qtbot.wait(100)
-    before = QtGui.QImage(str(window.export_image_to(tmp_path / "a.png", "landscape")))
+    before = QtGui.QImage(str(window.exports.image_to(tmp_path / "a.png", "landscape")))
     page.panels["landscape"].plot.setRange(xRange=(-0.5, 0.5), yRange=(-0.5, 0.5), padding=0)
-    after = QtGui.QImage(str(window.export_image_to(tmp_path / "b.png", "landscape")))
+    after = QtGui.QImage(str(window.exports.image_to(tmp_path / "b.png", "landscape")))
     assert before.size() == after.size() and before != after
 
 
@@ -149,8 +149,8 @@ def test_frame_data_csv_and_npz_hold_the_shown_frame(window, qtbot, tmp_path):
     page.pause()
     qtbot.wait(200)
     frame = page.last_frame
-    window.export_data_to(tmp_path / "f.csv")
-    window.export_data_to(tmp_path / "f.npz")
+    window.exports.data_to(tmp_path / "f.csv")
+    window.exports.data_to(tmp_path / "f.npz")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "f.csv").read_text())))
     step = [r for r in rows if r["field"] == "step"]
     assert step and int(step[0]["value"]) == frame["step"]
@@ -160,7 +160,7 @@ def test_frame_data_csv_and_npz_hold_the_shown_frame(window, qtbot, tmp_path):
         np.testing.assert_array_equal(data["x"], frame["x"])
         assert int(data["step"]) == frame["step"]
         assert str(data["experiment_id"]) == LANGEVIN
-    assert window.export_data_to(tmp_path / "f.txt") is None
+    assert window.exports.data_to(tmp_path / "f.txt") is None
     assert "csv or .npz" in page.message.text.text()
 
 
@@ -170,16 +170,16 @@ def test_recording_of_n_frames_has_n_frames(window, qtbot, tmp_path, suffix):
     page.pause()
     qtbot.wait(100)
     path = tmp_path / f"rec{suffix}"
-    assert window.start_recording(path)
-    assert window.status_record.isVisibleTo(window) and "REC" in window.status_record.text()
+    assert window.exports.start_recording(path)
+    assert window.exports.indicator.isVisibleTo(window) and "REC" in window.exports.indicator.text()
     assert not path.exists()  # written only when the recording stops
     for _ in range(11):  # 1 frame at start (the one on screen) + 11 steps
         made = page.frames_shown
         page.step()
         qtbot.waitUntil(lambda m=made: page.frames_shown > m, timeout=TIMEOUT)
     assert page.recorder.frames == 12
-    assert window.stop_recording() == str(path)
-    assert not window.status_record.isVisibleTo(window)
+    assert window.exports.stop_recording() == str(path)
+    assert not window.exports.indicator.isVisibleTo(window)
     reader = imageio.get_reader(path)
     count = reader.count_frames() if suffix == ".mp4" else len(list(reader))
     assert count == 12
@@ -193,7 +193,7 @@ def test_closing_while_recording_leaves_a_complete_file_quickly(qtbot, tmp_path)
     page = win.open_experiment(LANGEVIN, {"n_particles": 200}, playing=True)
     qtbot.waitUntil(lambda: page.frames_shown >= 2, timeout=TIMEOUT)
     path = tmp_path / "rec.mp4"
-    assert win.start_recording(path)
+    assert win.exports.start_recording(path)
     qtbot.waitUntil(lambda: page.recorder is not None and page.recorder.frames >= 5,
                     timeout=TIMEOUT)
     timer = QtCore.QElapsedTimer()
@@ -211,13 +211,13 @@ def test_presentation_mode_enlarges_plot_fonts_and_markers(window, qtbot):
     axis = panel.plot.getAxis("bottom")
     normal_font = axis.style["tickFont"].pointSizeF()
     normal_marker = page.panels["particles"].cloud.size_px
-    window.set_presentation(True)
+    window.appearance.set_presentation(True)
     assert window.isFullScreen() and not window.menuBar().isVisible()
-    assert window.theme.name == "presentation"
+    assert window.appearance.theme.name == "presentation"
     assert axis.style["tickFont"].pointSizeF() >= 1.8 * normal_font
     assert page.panels["particles"].cloud.size_px > normal_marker
     assert panel.plot_widget.backgroundBrush().color() == QtGui.QColor("#000000")
-    window.set_presentation(False)
+    window.appearance.set_presentation(False)
     assert not window.isFullScreen()
     assert axis.style["tickFont"].pointSizeF() == pytest.approx(normal_font)
 
@@ -226,10 +226,10 @@ def test_f5_toggles_presentation_and_dark_theme_restyles_plots(window, qtbot):
     page = open_running(window, qtbot)
     window.activateWindow()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_F5)
-    assert window.presenting
+    assert window.appearance.presenting
     qtbot.keyClick(window, QtCore.Qt.Key.Key_F5)
-    assert not window.presenting
-    window.set_theme("dark")
+    assert not window.appearance.presenting
+    window.appearance.set_theme("dark")
     background = page.panels["histogram"].plot_widget.backgroundBrush().color()
     assert background == QtGui.QColor("#16181D")
     assert window.settings.get("theme") == "dark"
@@ -287,28 +287,29 @@ def test_corrupt_settings_file_is_set_aside_not_fatal(qtbot, tmp_path):
 def test_split_view_runs_two_experiments_side_by_side(window, qtbot):
     zoo = open_running(window, qtbot, ZOO)
     langevin = open_running(window, qtbot, LANGEVIN)
-    window.split_view(True)
-    assert len(window.groups) == 2 and window.split_action.isChecked()
-    assert window.groups[1].indexOf(langevin) >= 0 and window.groups[0].indexOf(zoo) >= 0
+    window.set_split(True)
+    assert len(window.tab_groups.groups) == 2 and window.split_action.isChecked()
+    left, right = window.tab_groups.groups
+    assert right.indexOf(langevin) >= 0 and left.indexOf(zoo) >= 0
     assert zoo.isVisible() and langevin.isVisible()
     zoo.play()
     langevin.play()
     shown = (zoo.frames_shown, langevin.frames_shown)
     qtbot.waitUntil(lambda: zoo.frames_shown > shown[0] + 3
                     and langevin.frames_shown > shown[1] + 3, timeout=TIMEOUT)
-    window._activate(window.groups[0])
+    window.tab_groups.activate(window.tab_groups.groups[0])
     assert window.current_page() is zoo  # the transport acts on the focused side
     window.move_to_other_side()
-    assert len(window.groups) == 1 and set(window.pages()) == {zoo, langevin}
+    assert len(window.tab_groups.groups) == 1 and set(window.pages()) == {zoo, langevin}
     assert not window.split_action.isChecked()
 
 
 def test_presentation_scale_changes_the_plot_fonts(window, qtbot):
     page = open_running(window, qtbot)
     axis = page.panels["histogram"].plot.getAxis("bottom")
-    window.set_presentation(True)
+    window.appearance.set_presentation(True)
     at_two = axis.style["tickFont"].pointSizeF()
-    window.set_presentation_scale(3.0)
+    window.appearance.set_presentation_scale(3.0)
     assert axis.style["tickFont"].pointSizeF() == pytest.approx(1.5 * at_two)
     assert window.settings.get("presentation_scale") == 3.0
-    window.set_presentation(False)
+    window.appearance.set_presentation(False)

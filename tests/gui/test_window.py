@@ -68,7 +68,7 @@ def test_open_play_live_change_reset_step_close(window, qtbot, exp_id):
     page.play()
     frames_reach(qtbot, page, 1)
     worker = page.session.worker
-    window.close_tab(window.tabs.indexOf(page))
+    window.close_tab(window.tab_groups.current.indexOf(page))
     assert not worker.isRunning()
 
 
@@ -90,7 +90,7 @@ def test_keyboard_transport(window, qtbot):
     page = window.open_experiment("ch7.langevin-double-well")
     frames_reach(qtbot, page, 1)
     window.activateWindow()
-    window.tabs.setFocus()
+    window.tab_groups.current.setFocus()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: page.session.playing)
     frames_reach(qtbot, page, 2)
@@ -154,7 +154,7 @@ class ExplodingAt(Experiment):
 def test_error_in_frames_is_shown_and_other_experiments_keep_running(window, qtbot):
     healthy = window.open_experiment("ch7.langevin-double-well", playing=True)
     broken = ExperimentPage(ExplodingAt, device="cpu")
-    window.tabs.addTab(broken, "broken")
+    window.tab_groups.current.addTab(broken, "broken")
     broken.start(playing=True)
     qtbot.waitUntil(lambda: broken.message.level == "error", timeout=TIMEOUT)
     assert "boom in frames()" in broken.message.text.text()

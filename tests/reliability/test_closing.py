@@ -51,7 +51,7 @@ def test_closing_a_view_then_the_tab_while_running(no_leaks, qtbot, tmp_path):
             assert page.message.level in ("", "info"), (exp_id, page.message.text.text())
             worker = page.session.worker
             started = time.monotonic()
-            win.close_tab(win.tabs.indexOf(page))
+            win.close_tab(win.tab_groups.current.indexOf(page))
             spent = time.monotonic() - started
             assert spent < CLOSE_LIMIT_S, f"{exp_id}: closing the tab took {spent:.2f} s"
             assert worker is None or not worker.isRunning(), exp_id
@@ -67,7 +67,7 @@ def test_closing_the_window_while_every_experiment_runs(no_leaks, qtbot, tmp_pat
     win.show()
     pages = [win.open_experiment(cls.id, playing=True) for cls in RUNNABLE]
     for page in pages:
-        win.tabs.setCurrentWidget(page)
+        win.tab_groups.current.setCurrentWidget(page)
         frames_reach(qtbot, page, 1)
     workers = [p.session.worker for p in pages if p.session.worker is not None]
     started = time.monotonic()
@@ -89,13 +89,13 @@ def test_closing_the_window_while_recording_leaves_complete_files_only(no_leaks,
     pages = [win.open_experiment(cls.id, playing=True) for cls in RUNNABLE[:2]]
     recordings = {}
     for page, suffix in zip(pages, (".mp4", ".gif"), strict=False):
-        win.tabs.setCurrentWidget(page)
+        win.tab_groups.current.setCurrentWidget(page)
         frames_reach(qtbot, page, 1)
         path = tmp_path / f"rec-{page.cls.id}{suffix}"
-        assert win.start_recording(path)
+        assert win.exports.start_recording(path)
         recordings[page] = path
     for page in recordings:
-        win.tabs.setCurrentWidget(page)
+        win.tab_groups.current.setCurrentWidget(page)
         qtbot.waitUntil(lambda p=page: p.recorder is not None and p.recorder.frames >= 3,
                         timeout=TIMEOUT_MS)
     started = time.monotonic()
@@ -119,7 +119,7 @@ def test_closing_while_a_gif_records_finishes_within_a_second(no_leaks, qtbot, t
     win.show()
     page = win.open_experiment(RUNNABLE[0].id, playing=True)
     frames_reach(qtbot, page, 1)
-    assert win.start_recording(tmp_path / "rec.gif")
+    assert win.exports.start_recording(tmp_path / "rec.gif")
     qtbot.waitUntil(lambda: page.recorder is not None
                     and page.recorder.frames >= GIF_FRAMES, timeout=60_000)
     started = time.monotonic()

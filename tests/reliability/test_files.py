@@ -95,7 +95,7 @@ def test_bad_presets_are_refused_and_change_nothing(window, qtbot, tmp_path, exp
         path.write_bytes(content)
         values, generation = dict(page.session.values), page.session.generation
         speed, playing = page.session.speed, page.session.playing
-        assert not window.apply_preset_file(path), name
+        assert not window.presets.apply_file(path), name
         assert page.message.level == "warning", name
         assert "Preset refused" in page.message.text.text(), (name, page.message.text.text())
         assert path.read_bytes() == content, f"{name}: the file was changed"
@@ -104,7 +104,7 @@ def test_bad_presets_are_refused_and_change_nothing(window, qtbot, tmp_path, exp
         except UnicodeDecodeError:
             text = content.decode("latin-1")
         clipboard.setText(text)
-        assert not window.paste_preset(), name
+        assert not window.presets.paste(), name
         assert "Preset refused" in page.message.text.text(), name
         state = (page.session.values, page.session.generation, page.session.speed,
                  page.session.playing)
@@ -328,7 +328,7 @@ def test_a_config_directory_that_cannot_be_written_gives_messages_not_crashes(
 
 def window_save_user_preset(win, page):
     """What File > Save as my preset does once the name is typed."""
-    return win.save_preset_to(presets.user_dir(page.cls.id) / "mine.json")
+    return win.presets.save_to(presets.user_dir(page.cls.id) / "mine.json")
 
 
 def test_read_only_file_system_errors_give_messages_not_crashes(no_leaks, qtbot, tmp_path,

@@ -152,9 +152,9 @@ def test_without_ffmpeg_recording_is_refused_and_nothing_is_written(
     videos = tmp_path / "videos"
     videos.mkdir()
     for name in ("run.mp4", "run.gif"):  # both are encoded by ffmpeg
-        assert window.start_recording(videos / name) is False
+        assert window.exports.start_recording(videos / name) is False
         assert page.message.level == "warning" and "Cannot record" in page.message.text.text()
-        assert page.recorder is None and not window.record_action.isChecked()
+        assert page.recorder is None and not window.exports.record_action.isChecked()
         assert list(videos.iterdir()) == []  # no video, no temporary
     shown = page.frames_shown  # and the experiment runs on
     qtbot.waitUntil(lambda: page.frames_shown >= shown + 2, timeout=TIMEOUT_MS)
@@ -185,7 +185,7 @@ def test_a_video_writer_that_dies_stops_the_recording_with_a_message(dies_after,
     qtbot.waitUntil(lambda: page.frames_shown >= 1, timeout=TIMEOUT_MS)
     videos = tmp_path / "videos"
     videos.mkdir()
-    started = window.start_recording(videos / "run.mp4")
+    started = window.exports.start_recording(videos / "run.mp4")
     if dies_after == 0:  # the frame on screen is recorded at once: refused right there
         assert started is False and page.recorder is None
         assert "Cannot record" in page.message.text.text()
@@ -194,8 +194,8 @@ def test_a_video_writer_that_dies_stops_the_recording_with_a_message(dies_after,
         qtbot.waitUntil(lambda: page.recorder is None, timeout=TIMEOUT_MS)
         assert "Recording" in page.message.text.text()
     assert page.message.level == "warning"
-    assert not window.record_action.isChecked(), "the record button still says recording"
-    assert not window.status_record.isVisibleTo(window)
+    assert not window.exports.record_action.isChecked(), "the record button still says recording"
+    assert not window.exports.indicator.isVisibleTo(window)
     assert list(videos.iterdir()) == []  # nothing partial kept
     shown = page.frames_shown
     qtbot.waitUntil(lambda: page.frames_shown >= shown + 2, timeout=TIMEOUT_MS)

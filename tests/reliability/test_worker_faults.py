@@ -104,7 +104,7 @@ def test_a_fault_in_one_experiment_leaves_every_other_one_running(window, qtbot)
             where = "frames"
         error, at = error_for(where, rng.choice), rng.randint(0, 6)
         page = ExperimentPage(faulty(cls, at, error, where), device="cpu")
-        window.tabs.addTab(page, f"faulty {cls.id}")
+        window.tab_groups.current.addTab(page, f"faulty {cls.id}")
         injected.append((page, error, where, at))
     for page in healthy:  # a few fps each keeps the GUI thread of a 2-core CI box responsive
         page.session.max_fps = HEALTHY_FPS
@@ -132,7 +132,7 @@ def test_a_fault_in_one_experiment_leaves_every_other_one_running(window, qtbot)
     # (or ended by themselves, as a reverse diffusion does at t = 0)
     marks = {page: (page.frames_shown, page.session.worker.frames_made) for page in healthy}
     for page in healthy:
-        window.tabs.setCurrentWidget(page)
+        window.tab_groups.current.setCurrentWidget(page)
         shown, made = marks[page]
         qtbot.waitUntil(lambda p=page, s=shown, m=made: p.message.level == "info" or (
             p.frames_shown >= s + 1 and p.session.worker.frames_made >= m + 2),
@@ -476,8 +476,8 @@ def test_right_after_a_reset_the_old_runs_frame_is_neither_exported_nor_recorded
     qtbot.addWidget(win)
     win.show()
     page = ExperimentPage(stamped(SlowFrames), {"seconds": 0.02}, device="cpu")
-    win.tabs.addTab(page, "slow")
-    win.tabs.setCurrentWidget(page)
+    win.tab_groups.current.addTab(page, "slow")
+    win.tab_groups.current.setCurrentWidget(page)
     try:
         page.start(playing=True)
         qtbot.waitUntil(lambda: page.frames_shown >= 3, timeout=5000)
@@ -486,10 +486,10 @@ def test_right_after_a_reset_the_old_runs_frame_is_neither_exported_nor_recorded
         new_run = page.session.experiment.run_id
         assert page.last_frame is None or page.last_frame["_run"] == new_run
         out = tmp_path / "frame.npz"
-        written = win.export_data_to(out)
+        written = win.exports.data_to(out)
         assert written is None and not out.exists(), "exported a frame of the old run"
-        assert win.start_recording(tmp_path / "rec.gif")
+        assert win.exports.start_recording(tmp_path / "rec.gif")
         assert page.recorder.frames == 0, "recorded a frame of the old run"
-        win.stop_recording()
+        win.exports.stop_recording()
     finally:
         win.close()
