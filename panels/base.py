@@ -7,17 +7,37 @@ item only when the object behind its field is new: :meth:`ViewPanel.changed`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import pyqtgraph as pg
+import shiboken6
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from compute.views import View
 
+from .legend import PlotLegend
 from .theme import LIGHT, Theme
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+LEGEND_FONT_SCALE = 0.85  # legend text a little smaller than the axis text
+LEGEND_CHECK_EVERY = 15  # frames between checks of where a legend goes (every frame
+# while it sits inside the plot, whose data move under it)
+MIN_LABEL_SCALE = 0.7  # a long axis label shrinks to this share of its size, then wraps
+
+
+def _values_as_they_are(axis: pg.AxisItem) -> None:
+    """No SI prefix on the axis: tick labels show the values themselves.
+
+    ``AxisItem.enableAutoSIPrefix(False)`` is not enough in pyqtgraph 0.14: it computes a
+    prefix from the range at that moment (a range below 1 gives "milli", ×1000) and then
+    stops updating it, so a restyle during a run froze axes at ×1000 with no unit shown.
+    """
+    axis.autoSIPrefix = False
+    axis.autoSIPrefixScale = 1.0
+    axis.labelUnitPrefix = ""
+    axis._updateLabel()
 
 
 class ViewPanel(QtWidgets.QWidget):
@@ -81,16 +101,94 @@ class ViewPanel(QtWidgets.QWidget):
         return []
 
 
+class SteppedViewBox(pg.ViewBox):
+    """A ViewBox whose automatic range follows the data in steps, not every frame.
+
+    pyqtgraph's auto-range refits the view to the data on every change, so a growing curve
+    moves the axes (and makes every axis regenerate its ticks) at each frame. Here the
+    range changes only when the data leave it or shrink to less than :attr:`SHRINK` of it,
+    and a growing range takes :attr:`HEADROOM` extra room, so the axes stay still for many
+    frames. The user's pan/zoom turns following off as usual; the plot's "A" button turns
+    it back on.
+    """
+
+    SHRINK = 0.45
+    HEADROOM = 0.12
+
+    def updateAutoRange(self) -> None:
+        if self._updatingRange:
+            return
+        self._updatingRange = True
+        try:
+            if any(self.state["autoRange"]):
+                self._follow(self.childrenBounds(), self.viewRange())
+        finally:
+            self._autoRangeNeedsUpdate = False
+            self._updatingRange = False
+
+    def _follow(self, bounds, current) -> None:
+        """Set the range of each following axis whose data left it or shrank inside it.
+
+        With a locked aspect ratio one axis always has room to spare, so the view shrinks
+        only when the data shrank along both axes, and both ranges are set together (the
+        lock then widens one of them).
+        """
+        targets, grow, shrink = {}, False, []
+        for ax in (0, 1):
+            data = bounds[ax]
+            if self.state["autoRange"][ax] is False or data is None:
+                continue
+            lo, hi = float(data[0]), float(data[1])
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                continue
+            pad = (hi - lo) * self.suggestPadding(ax)
+            lo, hi = lo - pad, hi + pad
+            a, b = current[ax]
+            inside = a <= lo and hi <= b
+            targets[ax] = (lo, hi, inside)
+            grow |= not inside
+            shrink.append(inside and (hi - lo) < self.SHRINK * (b - a))
+        locked = bool(self.state["aspectLocked"])
+        if not targets or not (grow or (all(shrink) if locked else any(shrink))):
+            return
+        args = {}
+        for ax, (lo, hi, inside) in targets.items():
+            if not locked and inside and not shrink[list(targets).index(ax)]:
+                continue  # this axis is fine as it is
+            if not inside:  # growing: leave headroom so the next frames fit
+                room = self.HEADROOM * (hi - lo)
+                lo, hi = lo - room, hi + room
+            args["xRange" if ax == 0 else "yRange"] = (lo, hi)
+        self.setRange(**args, padding=0.0, disableAutoRange=False)
+
+    def follows_data(self, axis: int) -> bool:
+        """Whether the range of ``axis`` (0: x, 1: y) still follows the data."""
+        return self.state["autoRange"][axis] is not False
+
+
 class PlotPanel(ViewPanel):
-    """A panel built on one :class:`pyqtgraph.PlotWidget` with themed axes and legend."""
+    """A panel built on one :class:`pyqtgraph.PlotWidget` with themed axes and legend.
+
+    The plot carries no title (the dock or the grid cell shows the view's title), its axes
+    show values as they are (no SI prefix), its range follows the data in steps
+    (:class:`SteppedViewBox`) unless the view fixes it, and its legend sits in a strip
+    above the data, never over it.
+    """
 
     def __init__(self, view: View, theme: Theme = LIGHT, parent=None):
         super().__init__(view, theme, parent)
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(viewBox=SteppedViewBox())
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(True)
-        self.legend: pg.LegendItem | None = None
+        self.legend: PlotLegend | None = None
+        self._frames_drawn = 0
         self.layout().addWidget(self.plot_widget)
+        for name in ("left", "bottom", "right", "top"):
+            _values_as_they_are(self.plot.getAxis(name))
+        self._label_lengths: dict[str, float] = {}  # axis length each label was fitted to
+        for name in ("left", "bottom"):  # an axis grows or shrinks as its neighbours change
+            axis = self.plot.getAxis(name)
+            axis.geometryChanged.connect(lambda a=axis: self._fit_axis_label(a))
         self._cache_axes(True)
         # axes move when the plot area changes size (a wider tick label, a new font)
         self.plot.getViewBox().sigResized.connect(self.refresh_axis_cache)
@@ -117,17 +215,83 @@ class PlotPanel(ViewPanel):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.fit_legend()
+        self.fit_axis_labels()
         self.refresh_axis_cache()
 
-    def add_legend(self) -> pg.LegendItem:
+    def fit_axis_labels(self) -> None:
+        """Axis labels never run past their axis: a long label is set smaller (down to
+        MIN_LABEL_SCALE of the theme's size) and, if still too long, on two lines."""
+        for name in ("left", "bottom"):
+            self._fit_axis_label(self.plot.getAxis(name))
+
+    def _fit_axis_label(self, axis: pg.AxisItem) -> None:
+        if not shiboken6.isValid(axis) or not axis.labelText or axis.label is None:
+            return  # (a geometry change can arrive while Qt deletes the plot)
+        length = axis.height() if axis.orientation in ("left", "right") else axis.width()
+        if length <= 20 or self._label_lengths.get(axis.orientation) == length:
+            return
+        self._label_lengths[axis.orientation] = length
+        full = self.theme.font_pt * 1.1
+        axis.label.setTextWidth(-1)
+        self._set_label_size(axis, full)
+        width = axis.label.boundingRect().width()
+        if width > length:
+            self._set_label_size(axis, max(full * length / width * 0.95,
+                                           full * MIN_LABEL_SCALE))
+            if axis.label.boundingRect().width() > length:
+                axis.label.setTextWidth(length)  # wrap onto a second line
+        axis.resizeEvent()  # re-centre the label
+
+    def _set_label_size(self, axis: pg.AxisItem, points: float) -> None:
+        style = {"color": self.theme.foreground, "font-size": f"{points:.1f}pt"}
+        if axis.labelStyle != style:
+            axis.setLabel(axis.labelText, units=axis.labelUnits, **style)
+            _values_as_they_are(axis)
+
+    def add_legend(self) -> PlotLegend:
+        """The legend (added once): a strip above the data, or the emptiest corner."""
         if self.legend is None:
-            self.legend = self.plot.addLegend(offset=(-10, 10))
+            self.legend = PlotLegend(self.plot)
             self.style_legend()
         return self.legend
+
+    def add_legend_entry(self, item, name: str) -> None:
+        self.add_legend().item.addItem(item, name)
+        self.fit_legend()
+
+    def remove_legend_entry(self, item) -> None:
+        if self.legend is not None:
+            self.legend.item.removeItem(item)
+            self.fit_legend()
+
+    def fit_legend(self) -> None:
+        if self.legend is not None:
+            self.legend.fit(QtCore.QSizeF(self.size()))
+
+    def update_frame(self, frame: Mapping[str, Any]) -> None:
+        super().update_frame(frame)
+        self._frames_drawn += 1
+        if self.legend is not None and (self.legend.mode == "corner"
+                                        or self._frames_drawn % LEGEND_CHECK_EVERY == 0):
+            self.legend.follow_data()  # (a legend inside the plot avoids the data)
+
+    def legend_rect(self) -> QtCore.QRectF | None:
+        """The legend's rectangle in scene coordinates (None without entries)."""
+        return self.legend.rect() if self.legend is not None else None
 
     def set_labels(self, xlabel: str, ylabel: str) -> None:
         self.plot.setLabel("bottom", xlabel)
         self.plot.setLabel("left", ylabel)
+        self._label_lengths.clear()
+
+    def view_locks_aspect(self) -> bool:
+        """Whether x and y share one scale (then only one axis can be filled by the data)."""
+        return bool(self.plot.getViewBox().state["aspectLocked"])
+
+    def fixed_range(self) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+        """The (x, y) ranges the view fixes (None: the axis follows the data)."""
+        return None, None
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [self.plot]
@@ -148,26 +312,28 @@ class PlotPanel(ViewPanel):
             axis.setPen(pg.mkPen(theme.foreground, width=max(1.0, theme.line_width / 2)))
             axis.setTextPen(pg.mkPen(theme.foreground))
             axis.setStyle(tickFont=font, tickTextOffset=max(3, int(theme.font_pt / 2)))
-            axis.enableAutoSIPrefix(False)
-            label_style = {"color": theme.foreground, "font-size": f"{theme.font_pt * 1.1:.0f}pt"}
-            axis.setLabel(axis.labelText, units=axis.labelUnits, **label_style)
+            self._set_label_size(axis, theme.font_pt * 1.1)
+        self._label_lengths.clear()
         self.plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
-        self.plot.setTitle(self.view.title, color=theme.foreground,
-                           size=f"{theme.font_pt * 1.1:.0f}pt")
         if self.legend is not None:
             self.style_legend()
+        self.fit_axis_labels()
         self.refresh_axis_cache()
 
     def style_legend(self) -> None:
-        """Legend colours and font from the theme (also for entries added later)."""
+        """Legend colours and font from the theme (also for entries added later); the
+        legend's text is never larger than the axis text."""
         theme = self.theme
-        legend = self.legend
+        legend = self.legend.item
+        size = f"{LEGEND_FONT_SCALE * theme.font_pt:.0f}pt"
         legend.opts["labelTextColor"] = pg.mkColor(theme.foreground)
-        legend.opts["labelTextSize"] = f"{theme.font_pt:.0f}pt"
+        legend.opts["labelTextSize"] = size
         for _, label in legend.items:
-            label.setText(label.text, color=theme.foreground, size=f"{theme.font_pt:.0f}pt")
+            label.setText(label.text, color=theme.foreground, size=size)
         legend.setBrush(pg.mkBrush(theme.background + "C0"))
-        legend.setPen(pg.mkPen(theme.foreground + "60"))
+        legend.setPen(None)
+        self.legend.columns = 0  # entry sizes changed: lay the entries out again
+        self.fit_legend()
 
     def _on_mouse_moved(self, pos: QtCore.QPointF) -> None:
         vb = self.plot.getViewBox()

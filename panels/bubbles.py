@@ -28,6 +28,7 @@ class BubblesPanel(PlotPanel):
         self.plot.addItem(self.discs)
         self.plot.addItem(self.ring)
         self.labels: list[pg.TextItem] = []
+        self._range: tuple = (None, None)
         self.plot.setAspectLocked(True)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
@@ -40,8 +41,8 @@ class BubblesPanel(PlotPanel):
         centers = np.asarray(frame[view.centers], dtype=float)
         values = np.clip(np.asarray(frame[view.values], dtype=float), 0.0, view.max_value)
         frac = values / view.max_value
-        scale = self.theme.font_pt / 9.0
-        sizes = np.maximum(MAX_DIAMETER_PX * scale * np.sqrt(frac), 2.0)
+        largest = self._largest_diameter(centers)
+        sizes = np.maximum(largest * np.sqrt(frac), 2.0)
         fill = pg.mkColor(self.theme.accent)
         fill.setAlpha(200)
         self.discs.setData(centers[:, 0], centers[:, 1], size=sizes, brush=pg.mkBrush(fill),
@@ -50,10 +51,22 @@ class BubblesPanel(PlotPanel):
         highlight = frame.get(view.highlight) if view.highlight else None
         if highlight is not None and 0 <= int(highlight) < len(centers):
             c = centers[int(highlight)]
-            self.ring.setData([c[0]], [c[1]], size=MAX_DIAMETER_PX * scale * 1.15, brush=None,
+            self.ring.setData([c[0]], [c[1]], size=largest * 1.15, brush=None,
                               pen=pg.mkPen(self.theme.reference, width=self.theme.line_width * 1.5))
         else:
             self.ring.clear()
+
+    def _largest_diameter(self, centers: np.ndarray) -> float:
+        """The diameter of a full disc in pixels: at most MAX_DIAMETER_PX (scaled with the
+        type) and small enough that neighbouring discs and their labels do not overlap."""
+        largest = MAX_DIAMETER_PX * self.theme.font_pt / 9.0
+        if len(centers) > 1:
+            gaps = np.linalg.norm(centers[:, None] - centers[None], axis=-1)
+            gap = float(gaps[gaps > 0].min()) if (gaps > 0).any() else 0.0
+            px, py = self.plot.getViewBox().viewPixelSize()
+            if gap > 0 and px > 0 and py > 0:
+                largest = min(largest, 0.6 * gap / max(px, py))
+        return max(largest, 4.0)
 
     def _set_labels(self, centers: np.ndarray, values: np.ndarray) -> None:
         while len(self.labels) < len(centers):
@@ -69,4 +82,9 @@ class BubblesPanel(PlotPanel):
                 label.hide()
         span = np.ptp(centers, axis=0).max() if len(centers) > 1 else 1.0
         lo, hi = centers.min(axis=0) - 0.5 * span / 2, centers.max(axis=0) + 0.5 * span / 2
-        self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.05)
+        self._range = ((lo[0], hi[0]), (lo[1], hi[1]))
+        self.plot.setRange(xRange=self._range[0], yRange=self._range[1], padding=0.05)
+
+    def fixed_range(self):
+        """The nodes' layout frames the view (the discs are drawn in pixels around them)."""
+        return self._range

@@ -33,7 +33,6 @@ class CurvesPanel(PlotPanel):
             self.markers[name] = pg.InfiniteLine(angle=0)
         for marker in self.markers.values():
             self.plot.addItem(marker)
-        self.add_legend()
         self.style_items()
 
     def _row_color(self, series_index: int, row: int) -> str:
@@ -69,8 +68,7 @@ class CurvesPanel(PlotPanel):
             return
         for item in items:
             self.plot.removeItem(item)
-            if self.legend is not None:
-                self.legend.removeItem(item)
+            self.remove_legend_entry(item)
         items.clear()
         for name in names:
             item = pg.PlotDataItem(stepMode="center" if series.style == "step" else None)
@@ -78,8 +76,8 @@ class CurvesPanel(PlotPanel):
             item.setClipToView(True)
             self.plot.addItem(item)
             items.append(item)
-            if name and self.legend is not None:
-                self.legend.addItem(item, name)
+            if name:
+                self.add_legend_entry(item, name)
         self.line_names[si] = names
         for row, item in enumerate(items):
             self._style_line(item, series, self._row_color(si, row))

@@ -42,8 +42,6 @@ class HeatmapPanel(PlotPanel):
         self.set_labels(view.xlabel, view.ylabel)
         if view.equal_aspect:
             self.plot.setAspectLocked(True)
-        if view.paths:
-            self.add_legend()
         self.data: np.ndarray | None = None
         self.extent = (0.0, 1.0, 0.0, 1.0)
         self.style_items()
@@ -147,18 +145,21 @@ class HeatmapPanel(PlotPanel):
         if names != self.path_names:
             for item in self.path_items:
                 self.plot.removeItem(item)
-                if self.legend is not None:
-                    self.legend.removeItem(item)
+                self.remove_legend_entry(item)
             self.path_items = []
             for i, name in enumerate(names):
                 item = pg.PlotDataItem(pen=self.pen(self.theme.color(i)))
                 self.plot.addItem(item)
                 self.path_items.append(item)
-                if self.legend is not None:
-                    self.legend.addItem(item, name)
+                self.add_legend_entry(item, name)
             self.path_names = names
         for item, path in zip(self.path_items, paths, strict=True):
             item.setData(path[:, 0], path[:, 1], connect="finite")
+
+    def fixed_range(self):
+        """The image's extent frames the view (overlays far outside must not zoom it away)."""
+        x0, x1, y0, y1 = self.extent
+        return (x0, x1), (y0, y1)
 
     def hover_text(self, x: float, y: float) -> str:
         if self.data is None:

@@ -26,10 +26,9 @@ class HistogramPanel(PlotPanel):
         self.reference = pg.PlotDataItem(name=view.reference_label)
         self.plot.addItem(self.bars)
         self.plot.addItem(self.reference)
-        legend = self.add_legend()
-        legend.addItem(self.bars, "simulated")
+        self.add_legend_entry(self.bars, "simulated")
         if view.reference:
-            legend.addItem(self.reference, view.reference_label)
+            self.add_legend_entry(self.reference, view.reference_label)
         self.set_labels(view.xlabel, view.ylabel)
         self.style_items()
 

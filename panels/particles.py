@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph import functions as fn
 from pyqtgraph.Qt import QtCore, QtGui
+from pyqtgraph.Qt.internals import PrimitiveArray  # (pinned pyqtgraph: see pyproject)
 
 from compute.views import Particles
 
@@ -44,6 +44,9 @@ class PointCloudItem(pg.GraphicsObject):
         self._classes: np.ndarray | None = None
         self._bounds = QtCore.QRectF()
         self.size_px = size_px
+        self._fragments = PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
+        self._atlas: QtGui.QPixmap | None = None
+        self._atlas_key: tuple | None = None
         self.set_colors(color, (color,))
 
     def set_colors(self, color: str, palette: tuple[str, ...]) -> None:
@@ -70,9 +73,10 @@ class PointCloudItem(pg.GraphicsObject):
             self._bounds = QtCore.QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
         else:
             self._bounds = QtCore.QRectF()
+        self.informViewBoundsChanged()  # the view box follows the data (auto range)
         self.update()
 
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
+    def point_data(self) -> tuple[np.ndarray, np.ndarray]:
         return self._x, self._y
 
     def boundingRect(self) -> QtCore.QRectF:
@@ -105,22 +109,43 @@ class PointCloudItem(pg.GraphicsObject):
         painter.restore()
 
     def _paint_markers(self, painter: QtGui.QPainter, px: np.ndarray, py: np.ndarray) -> None:
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        groups = [(self._qcolor, slice(None))]
-        if self._classes is not None:
-            groups = [(self._palette[k % len(self._palette)], self._classes == k)
-                      for k in np.unique(self._classes)]
-        for color, sel in groups:
-            gx, gy = px[sel], py[sel]
-            poly = fn.create_qpolygonf(gx.size)
-            mem = fn.ndarray_from_qpolygonf(poly)
-            mem[:, 0] = gx
-            mem[:, 1] = gy
-            pen = QtGui.QPen(color)
-            pen.setWidthF(self.size_px)
-            pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
-            painter.setPen(pen)
-            painter.drawPoints(poly)
+        """Round markers stamped from a pre-drawn sprite per colour, in one call.
+
+        (An antialiased round pen per point cost about 3 ms per colour class at 1000
+        points; stamping pixmap fragments costs a fraction of that.)
+        """
+        atlas, cell = self._sprite_atlas()
+        self._fragments.resize(px.size)
+        frags = self._fragments.ndarray()
+        frags[:, 0] = px
+        frags[:, 1] = py
+        sprite = (0 if self._classes is None
+                  else 1 + np.asarray(self._classes, dtype=np.int64) % len(self._palette))
+        frags[:, 2] = sprite * cell
+        frags[:, 3] = 0.0
+        frags[:, 4:6] = cell
+        frags[:, 6:10] = (1.0, 1.0, 0.0, 1.0)  # scale x, scale y, rotation, opacity
+        painter.drawPixmapFragments(*self._fragments.drawargs(), atlas)
+
+    def _sprite_atlas(self) -> tuple[QtGui.QPixmap, int]:
+        """One antialiased disc per colour (the accent, then the palette), side by side."""
+        cell = int(np.ceil(self.size_px)) + 2
+        key = (cell, self.size_px, self._qcolor.rgba(), tuple(c.rgba() for c in self._palette))
+        if self._atlas_key != key:
+            colors = [self._qcolor, *self._palette]
+            atlas = QtGui.QPixmap(cell * len(colors), cell)
+            atlas.fill(QtCore.Qt.GlobalColor.transparent)
+            sprite_painter = QtGui.QPainter(atlas)
+            sprite_painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            sprite_painter.setPen(QtCore.Qt.PenStyle.NoPen)
+            for i, color in enumerate(colors):
+                sprite_painter.setBrush(color)
+                sprite_painter.drawEllipse(QtCore.QRectF(i * cell + (cell - self.size_px) / 2,
+                                                         (cell - self.size_px) / 2,
+                                                         self.size_px, self.size_px))
+            sprite_painter.end()
+            self._atlas, self._atlas_key = atlas, key
+        return self._atlas, cell
 
     def _paint_raster(self, painter: QtGui.QPainter, px: np.ndarray, py: np.ndarray,
                       width: int, height: int) -> None:
@@ -157,6 +182,7 @@ class ParticlesPanel(PlotPanel):
         self.plot.addItem(self.trails)
         self.plot.addItem(self.cloud)
         self.set_labels(view.xlabel, view.ylabel)
+        self._fixed_y = view.yrange
         if view.xrange:
             self.plot.setXRange(*view.xrange, padding=0.02)
         if view.yrange:
@@ -164,6 +190,9 @@ class ParticlesPanel(PlotPanel):
         if view.equal_aspect:
             self.plot.setAspectLocked(True)
         self.style_items()
+
+    def fixed_range(self):
+        return self.view.xrange, self._fixed_y
 
     def style_items(self) -> None:
         super().style_items()
@@ -188,6 +217,7 @@ class ParticlesPanel(PlotPanel):
             if not view.yrange and view.on_curve:
                 lo, hi = float(np.min(gy)), float(np.max(gy))
                 hi = min(hi, lo + 4.0 * (np.percentile(gy, 50) - lo + 0.25))
+                self._fixed_y = (lo, hi)  # the potential's own scale frames the particles
                 self.plot.setYRange(lo, hi, padding=0.08)
         x = frame.get(view.x)
         if x is None:
