@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,14 +15,17 @@ from compute.views import Readout
 from .base import ViewPanel
 from .theme import Theme
 
-ROWS_PER_COLUMN = 5
-
+NOT_A_NUMBER = "—"
+RENDER_HZ = 10  # the table is laid out at most this often
+VALUE_ROOM = 10  # characters a value may grow to without changing the table's columns
 
 class ReadoutPanel(ViewPanel):
     """Label/value rows, formatted with each line's format string.
 
-    Long read-outs are set in side-by-side columns of ROWS_PER_COLUMN lines, since they
-    sit in a wide, low strip; a scroll area keeps them from forcing the strip taller.
+    Read-outs sit in a wide, low strip, so their lines are set in as many side-by-side
+    columns as the width allows (the strip is then as low as it can be); a scroll area
+    keeps an unusually long table from forcing the strip taller. A value that is not a
+    number (NaN) shows as "—" with the reason in the tooltip.
     """
 
     view: Readout
@@ -39,46 +44,100 @@ class ReadoutPanel(ViewPanel):
         scroll.setWidget(self.label)
         self.layout().addWidget(scroll)
         self.values: dict[str, str] = {}
+        self.columns = 1
+        self._rendered_at = 0.0
+        self._render_timer = QtCore.QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(int(1000 / RENDER_HZ))
+        self._render_timer.timeout.connect(self._render)
         self.style_items()
-        self._render()
 
     def sizeHint(self) -> QtCore.QSize:
         """As tall as the table (the scroll area alone would ask for almost nothing)."""
         hint = self.label.sizeHint()
         return QtCore.QSize(hint.width() + 8, hint.height() + 8)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        self.columns = self._columns_for(self.width())
+        self._render()
+
+    def _columns_for(self, width: int) -> int:
+        """The most columns whose table fits ``width`` pixels, with room for values to grow
+        (to VALUE_ROOM characters), so the columns do not change as the numbers do."""
+        best = 1
+        for columns in range(2, len(self.view.lines) + 1):
+            self.label.setText(self._table(columns, roomy=True))
+            if self.label.sizeHint().width() > width - 16:
+                break
+            best = columns
+        return best
+
+    def height_for_width(self, width: int) -> int:
+        """The height the table needs when the panel is ``width`` pixels wide."""
+        self.label.setText(self._table(self._columns_for(width), roomy=True))
+        height = self.label.sizeHint().height() + 8
+        self._render()
+        return height
+
     def style_items(self) -> None:
         t = self.theme
         self.label.setStyleSheet(
             f"background: {t.background}; color: {t.foreground}; "
-            f"font-size: {t.font_pt * 1.2:.0f}pt;"
+            f"font-size: {t.font_pt:.0f}pt;"
         )
+        self._fit_columns()  # the type size changes how many columns fit
 
     def show_frame(self, frame: Mapping[str, Any]) -> None:
         for name, _, fmt in self.view.lines:
             if name in frame:
                 self.values[name] = format_value(frame[name], fmt)
-        self._render()
+        # numbers changing faster than a person reads are not worth laying out a table
+        # each frame (a rich-text table costs milliseconds): at most RENDER_HZ, the
+        # newest values always shown within 1/RENDER_HZ
+        if time.monotonic() - self._rendered_at >= 1.0 / RENDER_HZ:
+            self._render()
+        elif not self._render_timer.isActive():
+            self._render_timer.start()
+        missing = [label for name, label, _ in self.view.lines
+                   if self.values.get(name, NOT_A_NUMBER) == NOT_A_NUMBER]
+        self.label.setToolTip(
+            f"— : not defined yet at this point of the run ({', '.join(missing)})"
+            if missing else "")
 
     def _render(self) -> None:
+        self._rendered_at = time.monotonic()
+        self.label.setText(self._table(self.columns))
+
+    def _table(self, columns: int, roomy: bool = False) -> str:
+        def value(name: str) -> str:
+            text = self.values.get(name, NOT_A_NUMBER)
+            return text.ljust(VALUE_ROOM, "0") if roomy else text
+
         cells = [f"<td>{html.escape(label)}</td><td align='right'>&nbsp;&nbsp;"
-                 f"<b>{html.escape(self.values.get(name, '—'))}</b></td>"
+                 f"<b>{html.escape(value(name))}</b></td>"
                  for name, label, _ in self.view.lines]
-        columns = -(-len(cells) // ROWS_PER_COLUMN)
         rows = -(-len(cells) // max(columns, 1))
+        columns = -(-len(cells) // max(rows, 1))
         gap = "<td>&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</td>"
         body = "".join(
             "<tr>" + gap.join(cells[c * rows + r] if c * rows + r < len(cells) else "<td></td>"
                               for c in range(columns)) + "</tr>"
             for r in range(rows))
-        self.label.setText(f"<table cellspacing='2'>{body}</table>")
+        return f"<table cellspacing='2'>{body}</table>"
 
 
 def format_value(value: Any, fmt: str) -> str:
-    """Format a scalar with ``fmt``, falling back to ``str`` if the format does not fit."""
+    """Format a scalar with ``fmt`` ("—" for NaN), falling back to ``str`` if the format
+    does not fit."""
     try:
         if hasattr(value, "item"):
             value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return NOT_A_NUMBER
         return fmt.format(value)
     except (ValueError, TypeError):
         return str(value)
