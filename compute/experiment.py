@@ -98,6 +98,12 @@ class Experiment:
         """Cross-parameter validation (e.g. beta_max >= beta_min); raise ParamError."""
 
     @classmethod
+    def hidden_views(cls, p: Mapping[str, Any]) -> frozenset[str]:
+        """Keys of views that parameters ``p`` make meaningless (e.g. a training-loss plot
+        when no network is trained); the shell hides them. Default: none."""
+        return frozenset()
+
+    @classmethod
     def memory_bytes(cls, p: Mapping[str, Any]) -> int:
         """Estimate of the memory a run with parameters ``p`` holds at once (bytes)."""
         return 0

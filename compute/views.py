@@ -13,11 +13,16 @@ from typing import ClassVar
 
 @dataclass(frozen=True)
 class View:
-    """Common part: a stable key (dock and layout id), a title and a dock-area hint."""
+    """Common part: a stable key (dock and layout id), a title and a placement hint.
+
+    ``area="bottom"`` puts the view in the strip along the bottom, as tall as its content
+    (read-outs always go there); any other value places it in the grid of plots, in the
+    order the experiment lists its views, the first (the main view) taking the most room.
+    """
 
     key: str
     title: str
-    area: str = "right"  # "right", "bottom", "left", "top": where the dock opens first
+    area: str = "grid"
 
     # Names of the attributes that hold frame-field names (a name or a tuple of names).
     _field_attrs: ClassVar[tuple[str, ...]] = ()

@@ -24,7 +24,7 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
     With ``screenshot`` the lab plays ``screenshot_frames`` frames, saves the whole window
     to that PNG and quits (used for the README's picture).
     """
-    app = ensure_qapp()
+    app = ensure_qapp(screen=size if present else None)
     from pyqtgraph.Qt import QtCore
 
     from compute import registry

@@ -33,6 +33,9 @@ class Appearance(QtCore.QObject):
         self.presenting = False
         self._normal_font: QtGui.QFont | None = None
         self._was_maximized = False
+        self._browser_was_visible = True
+        self._restore_pending = False
+        window.installEventFilter(self)
 
     def build_menus(self, view_menu: QtWidgets.QMenu) -> None:
         w = self.window
@@ -41,6 +44,9 @@ class Appearance(QtCore.QObject):
                                           Key.Key_F5, checkable=True,
                                           tip="Full screen, high contrast, large type (F5)")
         view_menu.addAction(self.present_action)
+        view_menu.addAction(make_action(
+            w, "Show/hide parameters and explanation", self.toggle_side_panes, Key.Key_F6,
+            tip="In presentation mode the side panes step aside; F6 brings them back"))
         scales = view_menu.addMenu("Presentation scale")
         scale_group = QtGui.QActionGroup(w)
         for factor in PRESENTATION_SCALES:
@@ -122,23 +128,51 @@ class Appearance(QtCore.QObject):
             font = QtGui.QFont(self._normal_font)
             font.setPointSizeF(max(self._normal_font.pointSizeF(), 9.0) * theme.font_pt / 9.0 * 0.8)
             app.setFont(font)
+            self._browser_was_visible = not w.browser_dock.isHidden()
             w.browser_dock.hide()
             w.menuBar().hide()
             self._apply(theme)
             w.showFullScreen()
-            for page in w.pages():  # larger type needs the space re-divided, once the
-                QtCore.QTimer.singleShot(250, page.apply_default_sizes)  # screen is filled
+            for page in w.pages():
+                page.set_presenting(True)
         else:
             if self._normal_font is not None:
                 app.setFont(self._normal_font)
-            w.browser_dock.show()
+            w.browser_dock.setVisible(self._browser_was_visible)
             w.menuBar().show()
             self._apply(THEMES[self.theme_name])
             if self._was_maximized:
                 w.showMaximized()
             else:
                 w.showNormal()
+            # the pages' own layouts come back once the window has left full screen
+            # (restored at full-screen size, the docks would be re-proportioned after)
+            self._restore_pending = True
         w.notify("presentation mode (F5 to leave)" if on else "presentation mode off")
+
+    def eventFilter(self, watched, event) -> bool:
+        """Restore the pages' layouts when the window has left full screen."""
+        if not self._restore_pending:
+            return False
+        screen = self.window.screen().geometry().size()
+        Type = QtCore.QEvent.Type
+        if event.type() == Type.Resize and event.size() != screen:
+            QtCore.QTimer.singleShot(0, self._restore_page_layouts)
+        elif event.type() == Type.WindowStateChange and not self.window.isFullScreen() and (
+                self.window.size() != screen or self.window.normalGeometry().size() == screen):
+            QtCore.QTimer.singleShot(0, self._restore_page_layouts)  # no resize will come
+        return False
+
+    def _restore_page_layouts(self) -> None:
+        if self._restore_pending and not self.presenting:  # (F5 again meanwhile: stay)
+            self._restore_pending = False
+            for page in self.window.pages():
+                page.set_presenting(False)
+
+    def toggle_side_panes(self) -> None:
+        page = self.window.current_page()
+        if page is not None:
+            page.toggle_side_panes()
 
     def toggle_presentation(self) -> None:
         self.set_presentation(not self.presenting)

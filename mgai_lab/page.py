@@ -16,10 +16,13 @@ from typing import Any
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.experiment import Experiment, Frame
-from panels import ViewPanel, create_panel
+from compute.views import Readout
+from panels import PlotPanel, ViewPanel, create_panel
+from panels.readout import ReadoutPanel
 from panels.theme import LIGHT, Theme
 
-from . import presets
+from . import dock_layout, presets
+from .dock_title import DockTitleBar
 from .explanation import ExplanationPane
 from .export import ExportError, Recorder
 from .param_panel import ParamPanel
@@ -30,8 +33,20 @@ IDLE_TICKS = 30  # stop the timer after this many empty ticks while paused
 HIDDEN_EVERY = 10  # a hidden tab takes one frame in this many ticks (its worker waits)
 
 
-class MessageBar(QtWidgets.QFrame):
-    """An in-panel message (error, divergence, refusal) with an optional details box."""
+def _height_for_width(widget: QtWidgets.QWidget, width: int) -> int:
+    """The height a strip widget needs at ``width`` (read-outs reflow their columns)."""
+    if isinstance(widget, ReadoutPanel):
+        return widget.height_for_width(width)
+    return widget.sizeHint().height()
+
+
+class MessageBar(QtWidgets.QToolBar):
+    """An in-page message (error, divergence, refusal, run ended) with optional details.
+
+    It is a tool bar of the page, shown only while it holds a message. (A widget hidden
+    before being added to a tool bar keeps its tool-bar action hidden for good: the earlier
+    message bar was set but never drawn.)
+    """
 
     STYLES = {
         "error": "background:#F8D7DA; color:#58151C;",
@@ -40,8 +55,13 @@ class MessageBar(QtWidgets.QFrame):
     }
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__("Messages", parent)
+        self.setObjectName("messages")
+        self.setMovable(False)
+        self.setFloatable(False)
         self.level = ""
+        frame = QtWidgets.QFrame()
+        self.frame = frame
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -49,6 +69,7 @@ class MessageBar(QtWidgets.QFrame):
         self.details_button.setCheckable(True)
         self.close_button = QtWidgets.QToolButton(text="✕")
         self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Dismiss")
         self.details = QtWidgets.QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(180)
@@ -57,27 +78,31 @@ class MessageBar(QtWidgets.QFrame):
         row.addWidget(self.text, 1)
         row.addWidget(self.details_button)
         row.addWidget(self.close_button)
-        layout = QtWidgets.QVBoxLayout(self)
+        layout = QtWidgets.QVBoxLayout(frame)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
         layout.addWidget(self.details)
+        frame.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                            QtWidgets.QSizePolicy.Policy.Preferred)
+        self.addWidget(frame)
         self.details_button.toggled.connect(self.details.setVisible)
         self.close_button.clicked.connect(self.clear)
-        self.hide()
+        self.toggleViewAction().setVisible(False)  # not a pane the user opens by hand
+        self.setVisible(False)
 
     def show_message(self, level: str, text: str, details: str = "") -> None:
         self.level = level
-        self.setStyleSheet(f"MessageBar {{{self.STYLES[level]}}} QLabel {{{self.STYLES[level]}}}")
+        self.frame.setStyleSheet(f"QFrame {{{self.STYLES[level]}}} QLabel {{{self.STYLES[level]}}}")
         self.text.setText(text)
         self.details.setPlainText(details)
         self.details_button.setVisible(bool(details))
         self.details_button.setChecked(False)
-        self.show()
+        self.setVisible(True)
 
     def clear(self) -> None:
         self.level = ""
         self.text.clear()
-        self.hide()
+        self.setVisible(False)
 
 
 class ExperimentPage(QtWidgets.QMainWindow):
@@ -100,19 +125,24 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.theme = theme
         self.session = ExperimentSession(experiment_cls, values, device=device, parent=self)
         self.setDockNestingEnabled(True)
+        # the parameters run the full height on the left; read-outs sit under the plots only
+        self.setCorner(QtCore.Qt.Corner.BottomLeftCorner,
+                       QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setDockOptions(self.DockOption.AllowNestedDocks | self.DockOption.AllowTabbedDocks
                             | self.DockOption.AnimatedDocks)
 
-        self.message = MessageBar()
-        bar = QtWidgets.QToolBar("Messages")
-        bar.setObjectName("messages")
-        bar.setMovable(False)
-        bar.addWidget(self.message)
-        self.message_toolbar = bar
-        self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, bar)
+        self.message = MessageBar(self)
+        self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.message)
 
         self.panels: dict[str, ViewPanel] = {}
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self._presenting_state: QtCore.QByteArray | None = None
+        self._auto_hidden: set[str] = set()
+        self._plan: dock_layout.GridPlan | None = None
+        self._relayout = QtCore.QTimer(self)  # presentation: re-plan once resizing settles
+        self._relayout.setSingleShot(True)
+        self._relayout.setInterval(120)
+        self._relayout.timeout.connect(self._present_layout)
         self._build_view_docks()
         self.param_panel = ParamPanel(experiment_cls.params, self.session.values)
         self.explanation = ExplanationPane(experiment_cls, theme.foreground)
@@ -136,6 +166,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.frames_shown = 0
 
         self.param_panel.edited.connect(self._on_edited)
+        self.param_panel.refused.connect(self._on_rejected)
         s = self.session
         s.failed.connect(lambda msg, tb: self.report("error", f"Error: {msg}", tb))
         s.diverged.connect(self._on_diverged)
@@ -147,49 +178,165 @@ class ExperimentPage(QtWidgets.QMainWindow):
         s.frame_ready.connect(self._wake)  # a slow frame arrives after the timer went idle
 
     # -- construction -------------------------------------------------------------------
+    def strip_views(self) -> list[str]:
+        """Keys of the views in the bottom strip (read-outs, and views asking for it)."""
+        return [v.key for v in self.cls.views if isinstance(v, Readout) or v.area == "bottom"]
+
+    def grid_views(self) -> list[str]:
+        """Keys of the plot views, the main view first."""
+        strip = set(self.strip_views())
+        return [v.key for v in self.cls.views if v.key not in strip]
+
     def _build_view_docks(self) -> None:
-        """Views in two columns on the right (read-outs along the bottom)."""
+        """The main view large on the left; the other plots in one or two columns to its
+        right; read-outs in a strip along the bottom."""
         Area = QtCore.Qt.DockWidgetArea
-        columns: list[QtWidgets.QDockWidget] = []
         for view in self.cls.views:
             panel = create_panel(view, self.theme)
             panel.hovered.connect(self.hovered)
             self.panels[view.key] = panel
-            if view.area == "bottom":
-                self._add_dock(view.key, view.title, panel, Area.BottomDockWidgetArea)
-                continue
-            dock = self._add_dock(view.key, view.title, panel, Area.RightDockWidgetArea)
-            if len(columns) == 1:
-                self.splitDockWidget(columns[0], dock, QtCore.Qt.Orientation.Horizontal)
-            elif len(columns) >= 2:
-                self.splitDockWidget(columns[-2], dock, QtCore.Qt.Orientation.Vertical)
-            columns.append(dock)
+        strip = set(self.strip_views())
+        for view in self.cls.views:
+            self._add_dock(view.key, view.title, self.panels[view.key],
+                           Area.BottomDockWidgetArea if view.key in strip
+                           else Area.RightDockWidgetArea)
+        self._arrange(fit=False)  # (fitted to the page's size once it is shown)
+
+    def _shown_grid_views(self) -> list[str]:
+        return [k for k in self.grid_views() if k not in self._auto_hidden]
+
+    def _arrange(self, fit: bool = True) -> None:
+        """Place the plot docks by a fresh plan: with ``fit``, in cells large enough to
+        read at the current type size (views beyond those stacked as tabs)."""
+        keys = self._shown_grid_views()
+        if not keys:
+            self._plan = None
+            return
+        if fit:
+            width, height = self._plot_area()
+            self._plan = dock_layout.plan_grid(keys, width, height, min_cell=self._min_cell())
+        else:
+            self._plan = dock_layout.plan_grid(keys)
+        dock_layout.arrange(self, self.docks, self._plan)
+
+    def _min_cell(self) -> tuple[float, float]:
+        """The smallest readable plot cell: room for the data plus axes, ticks and title
+        that grow with the type (a 9 pt theme: about 300 x 240 px)."""
+        font_px = self.theme.font_pt * 96 / 72
+        title_bar = 1.6 * font_px + 8  # the cell's dock title and splitter handle
+        return 150 + 12 * font_px, 100 + 9 * font_px + title_bar
+
+    def _side_width(self) -> int:
+        shown = any(not self.docks[k].isHidden() for k in ("parameters", "explanation"))
+        return max(int(self.width() * 0.24), 340) if shown else 0
+
+    def _strip_height(self, plot_width: int) -> int:
+        strip = [self.docks[k] for k in self.strip_views() if not self.docks[k].isHidden()]
+        if not strip:
+            return 0
+        need = max(_height_for_width(d.widget(), plot_width // len(strip) - 24)
+                   + d.titleBarWidget().sizeHint().height() + 10 for d in strip)
+        return min(need, int(self.height() * 0.35))
+
+    def _plot_area(self) -> tuple[int, int]:
+        """The width and height the plot grid gets, after side panes and the strip."""
+        width = max(self.width(), 800) - self._side_width()
+        return width, max(self.height(), 500) - self._strip_height(width)
+
+    def _first_layout(self) -> None:
+        """The default layout for the page's size, once it is shown."""
+        self._arrange()
+        self.apply_default_sizes()
 
     def apply_default_sizes(self) -> None:
-        """Parameters about a quarter of the width, read-outs as tall as their text, the
-        views sharing the rest equally."""
-        V, H = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
-        Area = QtCore.Qt.DockWidgetArea
-        width, height = max(self.width(), 800), max(self.height(), 600)
-        self.resizeDocks([self.docks["parameters"]], [int(width * 0.26)], H)
-        self.resizeDocks([self.docks["parameters"], self.docks["explanation"]],
-                         [int(height * 0.5), int(height * 0.5)], V)
-        bottom = [d for d in self.docks.values()
-                  if self.dockWidgetArea(d) == Area.BottomDockWidgetArea]
-        strip = 0
-        if bottom:
-            strip = min(max(d.widget().sizeHint().height() for d in bottom) + 30,
-                        int(height * 0.3))
-            self.resizeDocks(bottom, [strip] * len(bottom), V)
-        views = [self.docks[v.key] for v in self.cls.views
-                 if self.dockWidgetArea(self.docks[v.key]) == Area.RightDockWidgetArea]
-        rows = max(1, (len(views) + 1) // 2)
-        if views:
-            self.resizeDocks(views, [(height - strip) // rows] * len(views), V)
+        """Side panes a fixed share of the width (none while presenting), read-outs as tall
+        as their lines, the main view the largest share of what is left."""
+        H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
+        side = [self.docks[k] for k in ("parameters", "explanation")
+                if not self.docks[k].isHidden()]
+        if side:
+            self.resizeDocks(side[:1], [self._side_width()], H)
+            if len(side) == 2:
+                height = max(self.height(), 500)
+                self.resizeDocks(side, [int(height * 0.55), int(height * 0.45)], V)
+        width, height = self._plot_area()
+        strip = [self.docks[k] for k in self.strip_views() if not self.docks[k].isHidden()]
+        if strip:
+            self.resizeDocks(strip, [self._strip_height(width)] * len(strip), V)
+        if self._plan is not None:
+            dock_layout.size(self, self.docks, self._plan, width, height)
+
+    # -- presentation and hidden views ---------------------------------------------------
+    def set_presenting(self, on: bool) -> None:
+        """Presentation mode puts the plots first: the side panes step aside (F6 brings
+        them back) and the views share the screen in cells large enough for the type,
+        stacked as tabs where too many views would make the cells too small. Leaving
+        restores the layout exactly as it was before."""
+        if on == (self._presenting_state is not None):
+            return
+        if on:
+            self._presenting_state = self.saveState()
+            for key in ("parameters", "explanation"):
+                self.docks[key].hide()
+            self._relayout.start()
+        else:
+            state, self._presenting_state = self._presenting_state, None
+            self._relayout.stop()
+            self.restoreState(state)
+            for key in self._auto_hidden:  # views hidden meanwhile stay hidden
+                self.docks[key].hide()
+            self._plan = dock_layout.plan_grid(self._shown_grid_views()) \
+                if self._shown_grid_views() else None
+            QtCore.QTimer.singleShot(0, self.refresh_panels)
+
+    def _present_layout(self) -> None:
+        """Arrange and size the docks for the screen as it is now (presentation mode)."""
+        if self._presenting_state is not None:
+            self._arrange()
+            self.apply_default_sizes()
+            QtCore.QTimer.singleShot(0, self.refresh_panels)
+
+    def toggle_side_panes(self) -> None:
+        """Show or hide the parameters and the explanation (F6; for presentation mode)."""
+        docks = [self.docks["parameters"], self.docks["explanation"]]
+        show = any(d.isHidden() for d in docks)
+        for dock in docks:
+            dock.setVisible(show)
+        if self._presenting_state is not None:
+            self._relayout.start()
+        else:
+            QtCore.QTimer.singleShot(0, self.apply_default_sizes)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._presenting_state is not None:
+            self._relayout.start()  # the window reaches full screen in steps
+
+    def refresh_panels(self) -> None:
+        """Lay each panel out again after a change of layout (legend strips, axis caches)."""
+        for panel in self.panels.values():
+            if isinstance(panel, PlotPanel):
+                panel.fit_legend()
+                panel.refresh_axis_cache()
+
+    def _apply_hidden_views(self) -> None:
+        """Hide the views the current parameters make meaningless; show the others."""
+        hidden = self.cls.hidden_views(self.session.values)
+        changed = False
+        for view in self.cls.views:
+            dock = self.docks[view.key]
+            want_hidden = view.key in hidden
+            if want_hidden != (view.key in self._auto_hidden):
+                changed = True
+                dock.setVisible(not want_hidden)
+        self._auto_hidden = set(hidden)
+        if changed and self._sized:
+            QtCore.QTimer.singleShot(0, self.apply_default_sizes)
 
     def _add_dock(self, key: str, title: str, widget: QtWidgets.QWidget,
                   area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
+        dock.setTitleBarWidget(DockTitleBar(dock))
         dock.setObjectName(f"dock:{key}")
         dock.setWidget(widget)
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -209,7 +356,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
             # Docks can only be sized once the window's layout has placed them, which takes
             # a few event-loop turns after the first show: size them then (later resizes by
             # the user keep the proportions).
-            QtCore.QTimer.singleShot(250, self.apply_default_sizes)
+            QtCore.QTimer.singleShot(250, self._first_layout)
         # Equations need matplotlib (~1 s to import): render them once the page is up.
         QtCore.QTimer.singleShot(150, self.explanation.render_equations)
 
@@ -317,10 +464,12 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     # -- recording and layout -----------------------------------------------------------
     def start_recording(self, path: str) -> None:
-        """Record the views, frame by frame, until :meth:`stop_recording` (raises ExportError)."""
+        """Record the views as shown, in real time (the video lasts as long as the
+        recording), until :meth:`stop_recording`; raises ExportError."""
         if self.recorder is not None:
             raise ExportError("already recording")
-        self.recorder = Recorder(self.cls, path, self.theme)
+        self.recorder = Recorder(self.cls, path, self.theme, real_time=True,
+                                 hidden_views=self.cls.hidden_views(self.session.values))
         self.recording_progress.emit(0)
         if self.last_frame is not None:
             try:
@@ -345,15 +494,24 @@ class ExperimentPage(QtWidgets.QMainWindow):
             self.report("warning", f"Recording not saved: {exc}")
             return None
 
-    def view_panels(self) -> list[ViewPanel]:
-        return list(self.panels.values())
+    def shown_view_docks(self) -> list[QtWidgets.QDockWidget]:
+        """The docks of the views a person sees now (not hidden, closed or behind a tab:
+        Qt keeps a dock behind a tab "visible", at a stale place)."""
+        return [self.docks[v.key] for v in self.cls.views
+                if self.docks[v.key].isVisible()
+                and not self.docks[v.key].visibleRegion().isEmpty()]
 
     def reset_layout(self) -> None:
         """Docks back where they first opened, at their first sizes."""
         self.restoreState(self.default_state)
         for dock in self.docks.values():
             dock.show()
-        self.apply_default_sizes()
+        self._auto_hidden = set()
+        self._apply_hidden_views()
+        if self._presenting_state is not None:
+            for key in ("parameters", "explanation"):
+                self.docks[key].hide()
+        self._first_layout()
 
     def _on_edited(self, name: str, value: Any) -> None:
         if self.session.set_param(name, value):
@@ -370,6 +528,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
     def _on_restarted(self) -> None:
         self.last_frame = None  # the old run's frame must not be exported or recorded
         self.message.clear()
+        self._apply_hidden_views()
         self.param_panel.show_pending(self.session.pending)
         for panel in self.panels.values():
             panel.forget()

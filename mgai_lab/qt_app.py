@@ -5,19 +5,41 @@ cyclic garbage collector on the GUI thread.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import sys
+import tempfile
 
 COLLECT_INTERVAL_MS = 500
+HEADLESS_SCREEN = (1920, 1080)  # a projector's screen, not Qt's default 800x800
 
 _collector = None
 
 
-def ensure_qapp(headless: bool = False):
-    """The QApplication, created if needed; ``headless`` (or no display) uses offscreen Qt."""
-    if headless or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-                    and not os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def offscreen_platform(screen: tuple[int, int] = HEADLESS_SCREEN) -> str:
+    """The ``QT_QPA_PLATFORM`` value for offscreen Qt with one screen of size ``screen``.
+
+    Full-screen windows (presentation mode) take the screen's size, so headless renders and
+    tests of presentation mode see a 1920x1080 projector rather than Qt's default 800x800.
+    """
+    config = {"screens": [{"name": "offscreen", "x": 0, "y": 0, "width": int(screen[0]),
+                           "height": int(screen[1]), "logicalDpiX": 96, "logicalDpiY": 96}]}
+    path = os.path.join(tempfile.gettempdir(), f"mgai-lab-screen-{screen[0]}x{screen[1]}.json")
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(config, handle)
+    os.replace(tmp, path)
+    return f"offscreen:configfile={path}"
+
+
+def ensure_qapp(headless: bool = False, screen: tuple[int, int] | None = None):
+    """The QApplication, created if needed; ``headless`` (or no display) uses offscreen Qt
+    with one screen of size ``screen`` (default :data:`HEADLESS_SCREEN`)."""
+    no_display = sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+        and not os.environ.get("WAYLAND_DISPLAY")
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if (headless or no_display) and platform in ("", "offscreen"):
+        os.environ["QT_QPA_PLATFORM"] = offscreen_platform(screen or HEADLESS_SCREEN)
     from pyqtgraph.Qt import QtWidgets
 
     app = QtWidgets.QApplication.instance()

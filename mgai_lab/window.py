@@ -147,6 +147,8 @@ class MainWindow(QtWidgets.QMainWindow):
         page.recording_progress.connect(lambda n, p=page: self.exports.show_recording(p, n))
         page.hovered.connect(self.status_hover.setText)
         self._restore_layout(page)
+        if self.appearance.presenting:
+            page.set_presenting(True)
         self.tab_groups.add(page, cls.title, f"{cls.id} — §{cls.section}")
         self.browser.select(experiment_id)
         page.start(playing=playing)

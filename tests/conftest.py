@@ -2,7 +2,10 @@
 
 import os
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from mgai_lab.qt_app import offscreen_platform
+
+# offscreen Qt with a 1920x1080 screen: presentation mode fills a projector-sized screen
+os.environ["QT_QPA_PLATFORM"] = offscreen_platform()
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
