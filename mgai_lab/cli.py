@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_render.add_argument("--frames", type=int, default=100, metavar="N")
     p_render.add_argument("--out", required=True, metavar="F.png|F.svg|F.mp4|F.gif")
     p_render.add_argument("--size", default="1200x900", metavar="WxH")
+    p_render.add_argument("--fps", type=float, default=30.0,
+                          help="video playback rate: each frame pulled is one video frame "
+                               "(default 30)")
     p_render.add_argument("--theme", default="light", choices=("light", "dark", "presentation"))
     return parser
 
@@ -201,10 +204,17 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_out(out: Path) -> None:
+    """Refuse an output whose folder does not exist (it is not created silently)."""
+    if not out.parent.is_dir():
+        raise CliError(f"the folder {out.parent} of --out does not exist")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".npz":
         raise CliError(f"--out must end in .npz, got {out.name}")
+    check_out(out)
     experiment = make_experiment(args)
     started = time.perf_counter()
     frame, pulled, status, message = pull_frames(experiment, args.steps)
@@ -247,10 +257,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     suffix = out.suffix.lower()
     if suffix not in render.SUFFIXES:
         raise CliError(f"--out must end in {', '.join(render.SUFFIXES)}, got {out.name}")
+    check_out(out)
     width, height = parse_size(args.size)
+    if suffix in render.VIDEO_FORMATS and (width % 2 or height % 2):
+        raise CliError(f"a video needs an even width and height, got --size {args.size}")
+    if not 1 <= args.fps <= 120:
+        raise CliError(f"--fps must be between 1 and 120, got {args.fps:g}")
     experiment = make_experiment(args)
     try:
-        with render.Renderer(type(experiment), out, (width, height), args.theme) as renderer:
+        with render.Renderer(type(experiment), out, (width, height), args.theme,
+                             fps=args.fps, hidden=experiment.hidden_views(experiment.p)
+                             ) as renderer:
             frame, pulled, status, message = pull_frames(
                 experiment, args.frames, renderer.add_frame if renderer.video else None)
             if message:
@@ -291,7 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
-            return COMMAND_FUNCS[args.command](args)
+            code = COMMAND_FUNCS[args.command](args)
+            sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+            return code
         if argv and argv[0] in ("-h", "--help") and len(argv) == 1:
             build_gui_parser().print_help()
             return EXIT_OK
@@ -301,3 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `mgai-lab list | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,12 @@ from panels.base import ViewPanel
 from panels.grid import PanelGrid
 from panels.theme import Theme
 
-from .presets import atomic_write, default_file_mode
+from .presets import atomic_write, check_folder, default_file_mode
 
 IMAGE_FORMATS = (".png", ".svg")
 VIDEO_FORMATS = (".mp4", ".gif")
 RECORD_SIZE = (1280, 720)  # even dimensions, as H.264 needs
+MAX_HOLD_S = 1.0  # real-time recording: longest time one frame is held in the video
 
 
 class ExportError(RuntimeError):
@@ -46,24 +48,35 @@ def image_png_bytes(image: QtGui.QImage) -> bytes:
     return bytes(buffer.data())
 
 
-def write_png(widget: QtWidgets.QWidget, path: Path | str, scale: float = 1.0) -> Path:
-    """The widget as it is now (zoom, selection, time) re-rendered at ``scale`` (1–4)."""
+def write_png(widgets: list[QtWidgets.QWidget], path: Path | str,
+              scale: float = 1.0) -> Path:
+    """The widgets as they are now (zoom, selection, time) re-rendered at ``scale`` (1–4)
+    on one image, placed as they sit in their window."""
     if not 1.0 <= scale <= 4.0:
         raise ExportError(f"PNG scale must be between 1 and 4, got {scale:g}")
-    return atomic_write(path, image_png_bytes(panel_export.render_widget(widget, scale)),
+    return atomic_write(path, image_png_bytes(panel_export.render_widgets(widgets, scale)),
                         overwrite=True)
 
 
-def write_svg(panels: list[ViewPanel], container: QtWidgets.QWidget, path: Path | str) -> Path:
-    """One or more panels as one SVG, placed as they sit inside ``container``."""
-    if len(panels) == 1 and panels[0] is container:
+def write_svg(panels: list[ViewPanel], path: Path | str,
+              titled: list[QtWidgets.QWidget] | None = None) -> Path:
+    """One or more panels as one SVG, placed as they sit in their window.
+
+    ``titled`` are the widgets framing the panels (docks, grid cells) whose window titles
+    are written above each panel; a single panel alone is exported as it is.
+    """
+    if len(panels) == 1 and not titled:
         data = panel_export.panel_svg(panels[0])
     else:
-        parts = []
-        for panel in panels:
-            top_left = panel.mapTo(container, QtCore.QPoint(0, 0))
-            parts.append((panel_export.panel_svg(panel), QtCore.QRect(top_left, panel.size())))
-        data = panel_export.combine_svgs(parts, container.size())
+        frames = titled or panels
+        panel_rects, _ = panel_export.widget_rects(panels)
+        frame_rects, union = panel_export.widget_rects(frames)
+        origin = union.topLeft()
+        parts = [(panel_export.panel_svg(p), r.translated(-origin))
+                 for p, r in zip(panels, panel_rects, strict=True)]
+        titles = [(w.windowTitle(), r.topLeft() - origin)
+                  for w, r in zip(frames, frame_rects, strict=True)] if titled else []
+        data = panel_export.combine_svgs(parts, union.size(), titles)
     return atomic_write(path, data, overwrite=True)
 
 
@@ -157,49 +170,66 @@ class _GifWriter:
 
 
 class Recorder:
-    """Records frames of an experiment's views to MP4 or GIF.
+    """Records frames of an experiment's views to MP4 or GIF at ``fps`` video frames a second.
 
     The views are drawn by an offscreen :class:`PanelGrid` of fixed size fed with the same
-    frames, so the video does not depend on the window's layout. Frames go to a temporary
-    file next to the target; :meth:`stop` renames it into place, :meth:`abort` deletes it.
+    frames, so the video does not depend on the window's layout. With ``real_time`` (the
+    GUI) the video plays back at the pace the run was shown: each frame is held for the
+    wall-clock time until the next one (repeated video frames), so 4 seconds of a run shown
+    at 10 fps last 4 seconds; a pause longer than MAX_HOLD_S is shortened to it. Without it
+    (the command line) every frame is one video frame. Frames go to a temporary file next
+    to the target; :meth:`stop` renames it into place, :meth:`abort` deletes it.
     """
 
     def __init__(self, experiment: type[Experiment], path: Path | str, theme: Theme, *,
-                 fps: float = 30.0, size: tuple[int, int] = RECORD_SIZE):
+                 fps: float = 30.0, size: tuple[int, int] = RECORD_SIZE,
+                 real_time: bool = False, hidden_views: frozenset[str] = frozenset()):
         import imageio.v2 as imageio
 
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_FORMATS:
             raise ExportError(f"recordings are .mp4 or .gif, not {suffix or 'no suffix'}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if size[0] % 2 or size[1] % 2:
+            raise ExportError(f"video frames need an even width and height, not "
+                              f"{size[0]}x{size[1]}")
+        try:
+            check_folder(self.path)
+        except FileNotFoundError as exc:
+            raise ExportError(str(exc)) from None
+        self.fps = fps
+        self.real_time = real_time
+        self._video_time = 0.0  # real time: seconds of video before the last frame
+        self._last_time = 0.0
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".part{suffix}",
                                    dir=self.path.parent)
         os.close(fd)
         os.chmod(tmp, default_file_mode())
         self._tmp = Path(tmp)
-        # H.264 works on 8x8 blocks: keep the frame a multiple of 8 in both directions
-        size = (size[0] // 8 * 8, size[1] // 8 * 8)
         try:
             _check_ffmpeg()  # no ffmpeg: refuse now, not at the first frame
             if suffix == ".mp4":
+                # yuv420p needs even sizes only; imageio would otherwise pad to 16
                 self._writer = imageio.get_writer(self._tmp, format="FFMPEG", fps=fps,
                                                   codec="libx264", quality=8,
-                                                  macro_block_size=8)
+                                                  macro_block_size=2)
             else:
                 self._writer = _GifWriter(self._tmp, size, fps)
         except Exception as exc:
             self._tmp.unlink(missing_ok=True)
             raise ExportError(f"cannot record {suffix} here: {exc}") from exc
-        self.frames = 0
+        self.frames = 0  # experiment frames recorded
+        self.video_frames = 0
+        self._last: np.ndarray | None = None
         self._failed = False
-        self.grid = PanelGrid(experiment.views, theme)
+        self.grid = PanelGrid(experiment.views, theme, hidden=hidden_views)
         self.grid.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.grid.resize(*size)
         self.grid.show()
 
     def add_frame(self, frame: Frame) -> None:
         """Draw ``frame`` and append it to the video."""
+        shown = time.monotonic()
         self.grid.update_frame(frame)
         QtWidgets.QApplication.processEvents(
             QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
@@ -208,17 +238,33 @@ class Recorder:
         row = image.bytesPerLine()
         pixels = np.frombuffer(image.constBits(), dtype=np.uint8, count=row * height)
         pixels = pixels.reshape(height, row)[:, : width * 3].reshape(height, width, 3)
+        pixels = pixels.copy()
         try:
-            self._writer.append_data(pixels.copy())
+            self._hold_last_frame(shown)
+            self._writer.append_data(pixels)
+            self.video_frames += 1
         except Exception as exc:  # ffmpeg died, the disk filled up: the file is unusable
             self._failed = True
             raise ExportError(f"the video writer failed: {exc}") from exc
+        self._last, self._last_time = pixels, shown
         self.frames += 1
+
+    def _hold_last_frame(self, until: float) -> None:
+        """Real time: repeat the last frame for as long as it stayed on screen, up to
+        ``until`` (a pause longer than MAX_HOLD_S counts as MAX_HOLD_S), so the video keeps
+        the pace seen."""
+        if not self.real_time or self._last is None:
+            return
+        self._video_time += min(until - self._last_time, MAX_HOLD_S)
+        while self.video_frames < round(self._video_time * self.fps):
+            self._writer.append_data(self._last)
+            self.video_frames += 1
 
     def stop(self) -> Path:
         """Finish the file and move it into place; returns its path."""
         try:
             try:
+                self._hold_last_frame(time.monotonic())
                 self._writer.close()
             except Exception as exc:  # e.g. ffmpeg ended with an error status
                 raise ExportError(f"the video writer failed: {exc}") from exc

@@ -55,17 +55,21 @@ class ExportActions(QtCore.QObject):
 
     def image_to(self, path: Path | str, view_key: str | None = None,
                  scale: float = 1.0) -> Path | None:
-        """PNG (at ``scale``) or SVG of one view, or of the whole tab's views when None."""
+        """PNG (at ``scale``) or SVG of one view, or of all the tab's views shown (their
+        docks with their titles, not the side panes) when None."""
         page = self.window.current_page()
         if page is None:
             return None
-        panels = [page.panels[view_key]] if view_key else page.view_panels()
-        container = panels[0] if view_key else page
+        docks = [page.docks[view_key]] if view_key else page.shown_view_docks()
         try:
+            if not docks:
+                raise export.ExportError("no view is shown")
             if Path(path).suffix.lower() == ".svg":
-                written = export.write_svg(panels, container, path)
+                written = export.write_svg([d.widget() for d in docks], path,
+                                           titled=None if view_key else docks)
             else:
-                written = export.write_png(container, path, scale)
+                written = export.write_png([d.widget() for d in docks] if view_key else docks,
+                                           path, scale)
         except (export.ExportError, OSError) as exc:
             page.report("warning", f"Export failed: {exc}")
             return None

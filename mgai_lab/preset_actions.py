@@ -115,13 +115,18 @@ class PresetActions(QtCore.QObject):
 
     # -- saving -------------------------------------------------------------------------
     def save_to(self, path: Path | str, overwrite: bool = False) -> Path | None:
-        """Write the current tab's preset; returns the path, or None with a message."""
+        """Write the current tab's preset; returns the path, or None with a message.
+
+        The user's preset folder is created when needed; any other folder must exist.
+        """
         page = self.window.current_page()
         if page is None:
             return None
+        mine = Path(path).parent == presets.user_dir(page.cls.id)
         try:
             written = presets.save(path, page.cls, page.session.values,
-                                   {"steps_per_frame": page.session.speed}, overwrite=overwrite)
+                                   {"steps_per_frame": page.session.speed}, overwrite=overwrite,
+                                   create_folder=mine)
         except FileExistsError:
             page.report("warning", f"{path} exists and was not overwritten")
             return None
@@ -136,6 +141,7 @@ class PresetActions(QtCore.QObject):
         if page is None:
             return
         # the dialog asks before replacing a file, so its answer allows the overwrite
+        presets.user_dir(page.cls.id).mkdir(parents=True, exist_ok=True)
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
             self.window, "Save preset", str(presets.user_dir(page.cls.id) / "preset.json"),
             "Presets (*.json)")
@@ -149,8 +155,13 @@ class PresetActions(QtCore.QObject):
         name, ok = QtWidgets.QInputDialog.getText(self.window, "Save as my preset",
                                                   "Preset name:")
         name = "".join(c for c in name.strip() if c.isalnum() or c in "-_. ")
-        if ok and name:
-            self.save_to(presets.user_dir(page.cls.id) / f"{name}.json")
+        if not (ok and name):
+            return
+        path = presets.user_dir(page.cls.id) / f"{name}.json"
+        replace = path.exists() and QtWidgets.QMessageBox.question(
+            self.window, "Save as my preset", f"You already have a preset named {name!r}. "
+            "Replace it?") == QtWidgets.QMessageBox.StandardButton.Yes
+        self.save_to(path, overwrite=replace)
 
     def copy(self) -> None:
         page = self.window.current_page()

@@ -148,16 +148,19 @@ def dumps(experiment_cls: type[Experiment], values: dict[str, Any],
     return json.dumps(to_dict(experiment_cls, values, view), indent=2, sort_keys=False) + "\n"
 
 
-def atomic_write(path: Path | str, data: bytes, *, overwrite: bool = False) -> Path:
+def atomic_write(path: Path | str, data: bytes, *, overwrite: bool = False,
+                 create_folder: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
     The previous file (if any) is intact until the new one is complete. Refuses to replace
-    an existing file unless ``overwrite``; raises OSError (e.g. read-only directory).
+    an existing file unless ``overwrite``, and to write into a folder that does not exist
+    unless ``create_folder`` (the lab's own folders): a mistyped folder must not be created
+    silently somewhere. Raises OSError (e.g. read-only directory).
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; not overwritten")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_folder(path, create_folder)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         os.chmod(tmp, default_file_mode())
@@ -171,6 +174,15 @@ def atomic_write(path: Path | str, data: bytes, *, overwrite: bool = False) -> P
             os.unlink(tmp)
         raise
     return path
+
+
+def check_folder(path: Path, create: bool = False) -> None:
+    """Raise FileNotFoundError naming ``path``'s folder when it does not exist (or create
+    it, for the lab's own folders)."""
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder {path.parent} does not exist")
 
 
 def _read_umask() -> int:
@@ -188,7 +200,9 @@ def default_file_mode() -> int:
 
 
 def save(path: Path | str, experiment_cls: type[Experiment], values: dict[str, Any],
-         view: dict[str, Any] | None = None, *, overwrite: bool = False) -> Path:
+         view: dict[str, Any] | None = None, *, overwrite: bool = False,
+         create_folder: bool = False) -> Path:
     """Write a preset atomically (see :func:`atomic_write`)."""
     return atomic_write(path, dumps(experiment_cls, values, view).encode("utf-8"),
+                        create_folder=create_folder,
                         overwrite=overwrite)

@@ -25,7 +25,8 @@ class Renderer:
     """
 
     def __init__(self, experiment_cls: type[Experiment], out: Path | str,
-                 size: tuple[int, int] = (1200, 900), theme: str = "light"):
+                 size: tuple[int, int] = (1200, 900), theme: str = "light", *,
+                 fps: float = 30.0, hidden: frozenset[str] = frozenset()):
         self.app = ensure_qapp(headless=True)
         from panels.theme import THEMES
 
@@ -34,8 +35,9 @@ class Renderer:
         self.size = size
         self.theme = THEMES[theme]
         self.video = self.out.suffix.lower() in VIDEO_FORMATS
-        self.recorder = (Recorder(experiment_cls, self.out, self.theme, size=size)
-                         if self.video else None)
+        self.hidden = hidden
+        self.recorder = (Recorder(experiment_cls, self.out, self.theme, size=size, fps=fps,
+                                  hidden_views=hidden) if self.video else None)
         self.done = False
 
     def __enter__(self) -> Renderer:
@@ -53,18 +55,18 @@ class Renderer:
         self.done = True
         if self.recorder is not None:
             return self.recorder.stop()
-        return render_frame(self.cls, last_frame, self.out, self.size, self.theme)
+        return render_frame(self.cls, last_frame, self.out, self.size, self.theme, self.hidden)
 
 
 def render_frame(experiment_cls: type[Experiment], frame: Frame, out: Path,
-                 size: tuple[int, int], theme) -> Path:
+                 size: tuple[int, int], theme, hidden: frozenset[str] = frozenset()) -> Path:
     """Every view of ``frame`` in a grid, saved as PNG or SVG by the suffix of ``out``."""
     from pyqtgraph.Qt import QtCore
 
     from panels.grid import PanelGrid
 
     app = ensure_qapp(headless=True)
-    grid = PanelGrid(experiment_cls.views, theme)
+    grid = PanelGrid(experiment_cls.views, theme, hidden=hidden)
     grid.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     grid.resize(*size)
     grid.show()
@@ -72,8 +74,8 @@ def render_frame(experiment_cls: type[Experiment], frame: Frame, out: Path,
     app.processEvents()
     try:
         if out.suffix.lower() == ".svg":
-            return write_svg(grid.panels, grid, out)
-        return write_png(grid, out)
+            return write_svg(grid.panels, out, titled=grid.cells)
+        return write_png([grid], out)
     finally:
         grid.close()
         grid.deleteLater()

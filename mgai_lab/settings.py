@@ -107,7 +107,7 @@ class Settings:
         data = {"schema": SCHEMA, **self.data}
         try:
             atomic_write(self.path, (json.dumps(data, indent=1) + "\n").encode("utf-8"),
-                         overwrite=True)
+                         overwrite=True, create_folder=True)
         except OSError as exc:
             return f"settings not saved: {exc}"
         return None

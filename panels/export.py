@@ -41,18 +41,33 @@ def _patch_svg_exporter() -> None:
 _patch_svg_exporter()
 
 
-def render_widget(widget: QtWidgets.QWidget, scale: float = 1.0) -> QtGui.QImage:
-    """The widget re-painted at ``scale`` times its size (crisp text and lines, not upscaled)."""
-    size = widget.size() * scale
-    image = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32)
-    image.fill(QtGui.QColor("white"))
+def widget_rects(widgets: list[QtWidgets.QWidget]) -> tuple[list[QtCore.QRect], QtCore.QRect]:
+    """Each widget's rectangle in their window's coordinates, and the rectangle around all."""
+    rects = [QtCore.QRect(w.mapTo(w.window(), QtCore.QPoint(0, 0)), w.size()) for w in widgets]
+    union = QtCore.QRect(rects[0])
+    for rect in rects[1:]:
+        union = union.united(rect)
+    return rects, union
+
+
+def render_widgets(widgets: list[QtWidgets.QWidget], scale: float = 1.0,
+                   background: str = "white") -> QtGui.QImage:
+    """The widgets re-painted at ``scale`` (crisp text and lines, not upscaled), placed as
+    they sit in their window, on one image just large enough to hold them all."""
+    rects, union = widget_rects(widgets)
+    image = QtGui.QImage(union.size() * scale, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtGui.QColor(background))
     painter = QtGui.QPainter(image)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
     painter.scale(scale, scale)
-    widget.render(painter, QtCore.QPoint(0, 0), QtGui.QRegion(),
-                  QtWidgets.QWidget.RenderFlag.DrawChildren
-                  | QtWidgets.QWidget.RenderFlag.DrawWindowBackground)
+    for widget, rect in zip(widgets, rects, strict=True):
+        painter.save()
+        painter.translate(rect.topLeft() - union.topLeft())
+        widget.render(painter, QtCore.QPoint(0, 0), QtGui.QRegion(),
+                      QtWidgets.QWidget.RenderFlag.DrawChildren
+                      | QtWidgets.QWidget.RenderFlag.DrawWindowBackground)
+        painter.restore()
     painter.end()
     return image
 
@@ -75,8 +90,10 @@ def panel_svg(panel: ViewPanel) -> bytes:
     return bytes(buffer.data())
 
 
-def combine_svgs(parts: list[tuple[bytes, QtCore.QRect]], size: QtCore.QSize) -> bytes:
-    """Several SVG documents placed at their rectangles in one document of ``size``.
+def combine_svgs(parts: list[tuple[bytes, QtCore.QRect]], size: QtCore.QSize,
+                 titles: list[tuple[str, QtCore.QPoint]] = ()) -> bytes:
+    """Several SVG documents placed at their rectangles in one document of ``size``, with
+    ``titles`` as text at their points (the views' titles, which no plot draws itself).
 
     Each part becomes a translated group (SVG Tiny, which Qt renders, has no nested
     <svg>); its ids get a per-part prefix so clip paths of different parts cannot clash.
@@ -99,6 +116,14 @@ def combine_svgs(parts: list[tuple[bytes, QtCore.QRect]], size: QtCore.QSize) ->
             if child.nodeType == child.ELEMENT_NODE and child.tagName not in ("title", "desc"):
                 group.appendChild(out.importNode(child, True))
         root.appendChild(group)
+    for text, point in titles:
+        label = out.createElement("text")
+        for key, value in (("x", str(point.x() + 4)), ("y", str(point.y() + 14)),
+                           ("font-family", "sans-serif"), ("font-size", "12"),
+                           ("font-weight", "bold")):
+            label.setAttribute(key, value)
+        label.appendChild(out.createTextNode(text))
+        root.appendChild(label)
     return out.toxml(encoding="utf-8")
 
 

@@ -1,11 +1,15 @@
-"""All views of an experiment in one grid widget: for rendering to files and recording."""
+"""All views of an experiment in one grid widget: for rendering to files and recording.
+
+In the window each view sits in a dock whose title bar names it; here each cell carries the
+view's title above its panel instead (plots draw no title of their own).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pyqtgraph.Qt import QtWidgets
+from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.views import Readout, View
 
@@ -14,29 +18,57 @@ from .base import ViewPanel
 from .theme import LIGHT, Theme
 
 
-class PanelGrid(QtWidgets.QWidget):
-    """The views laid out two per row (read-outs in a narrow last row)."""
+class TitledPanel(QtWidgets.QWidget):
+    """A panel with its view's title above it."""
 
-    def __init__(self, views: tuple[View, ...], theme: Theme = LIGHT, parent=None):
+    def __init__(self, panel: ViewPanel, parent=None):
         super().__init__(parent)
-        self.setStyleSheet(f"background: {theme.background};")
-        self.panels: list[ViewPanel] = [create_panel(v, theme) for v in views]
+        self.panel = panel
+        self.setWindowTitle(panel.view.title)  # (named in SVG exports)
+        self.title = QtWidgets.QLabel(panel.view.title)
+        self.title.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+        self.title.setWordWrap(True)  # a long title takes two lines, never the grid's width
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title)
+        layout.addWidget(panel, 1)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.title.setStyleSheet(f"color: {theme.foreground}; font-weight: bold; "
+                                 f"font-size: {theme.font_pt * 1.1:.0f}pt;")
+
+
+class PanelGrid(QtWidgets.QWidget):
+    """The views laid out two per row (read-outs in a narrow last row), each titled.
+
+    ``hidden`` names views left out (those a parameter choice makes meaningless).
+    """
+
+    def __init__(self, views: tuple[View, ...], theme: Theme = LIGHT, parent=None,
+                 hidden: Iterable[str] = ()):
+        super().__init__(parent)
+        hidden = set(hidden)
+        self.panels: list[ViewPanel] = [create_panel(v, theme) for v in views
+                                        if v.key not in hidden]
+        self.cells = [TitledPanel(p) for p in self.panels]
         layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        plots = [p for p in self.panels if not isinstance(p.view, Readout)]
-        readouts = [p for p in self.panels if isinstance(p.view, Readout)]
+        plots = [c for c in self.cells if not isinstance(c.panel.view, Readout)]
+        readouts = [c for c in self.cells if isinstance(c.panel.view, Readout)]
         columns = 1 if len(plots) == 1 else 2
-        for i, panel in enumerate(plots):
-            layout.addWidget(panel, i // columns, i % columns)
+        for i, cell in enumerate(plots):
+            layout.addWidget(cell, i // columns, i % columns)
         row = (len(plots) + columns - 1) // columns
-        for j, panel in enumerate(readouts):  # read-outs side by side in the last row(s)
-            layout.addWidget(panel, row + j // columns, j % columns,
+        for j, cell in enumerate(readouts):  # read-outs side by side in the last row(s)
+            layout.addWidget(cell, row + j // columns, j % columns,
                              1, columns if len(readouts) == 1 else 1)
             layout.setRowStretch(row + j // columns, 0)
         for r in range(row):
             layout.setRowStretch(r, 1)
         for c in range(columns):
             layout.setColumnStretch(c, 1)
+        self.apply_theme(theme)
 
     def update_frame(self, frame: Mapping[str, Any]) -> None:
         for panel in self.panels:
@@ -44,5 +76,6 @@ class PanelGrid(QtWidgets.QWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.setStyleSheet(f"background: {theme.background};")
-        for panel in self.panels:
-            panel.apply_theme(theme)
+        for cell in self.cells:
+            cell.apply_theme(theme)
+            cell.panel.apply_theme(theme)
