@@ -13,7 +13,11 @@ from .equations import equation_png
 
 
 class ExplanationPane(QtWidgets.QTextBrowser):
-    """Rich text with the equations as images; the images arrive after the first paint."""
+    """Rich text with the equations as images; the images arrive after the first paint.
+
+    An equation wider than the pane is scaled down to the pane's width (never cut off on
+    the right); it is shown at its natural size when there is room.
+    """
 
     def __init__(self, experiment_cls: type[Experiment], color: str = "#202020", parent=None):
         super().__init__(parent)
@@ -22,6 +26,7 @@ class ExplanationPane(QtWidgets.QTextBrowser):
         self.scale = 1.0
         self.setOpenExternalLinks(False)
         self.equations_ready = False
+        self._sizes: list[tuple[float, float]] = []  # natural (width, height) of each image
         self.setHtml(self._html(with_equations=False))
 
     def set_style(self, color: str, scale: float = 1.0) -> None:
@@ -38,6 +43,7 @@ class ExplanationPane(QtWidgets.QTextBrowser):
             return
         dpi = int(110 * self.scale * self.devicePixelRatioF())
         document = self.document()
+        self._sizes = []
         for i, latex in enumerate(self.cls.equations):
             try:
                 png = equation_png(latex, self.color, dpi)
@@ -47,10 +53,24 @@ class ExplanationPane(QtWidgets.QTextBrowser):
                       file=sys.stderr)
             image = QtGui.QImage.fromData(png) if png else QtGui.QImage()
             image.setDevicePixelRatio(self.devicePixelRatioF())
+            self._sizes.append((image.width() / self.devicePixelRatioF(),
+                                image.height() / self.devicePixelRatioF()))
             document.addResource(QtGui.QTextDocument.ResourceType.ImageResource,
                                  QtCore.QUrl(f"eq://{i}"), image)
         self.equations_ready = True
         self.setHtml(self._html(with_equations=True))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.equations_ready:
+            self.setHtml(self._html(with_equations=True))  # equations refit the new width
+
+    def _image_tag(self, i: int) -> str:
+        width, height = self._sizes[i] if i < len(self._sizes) else (0.0, 0.0)
+        room = self.viewport().width() - 2 * self.document().documentMargin() - 4
+        if width > room > 0:
+            width, height = room, height * room / width
+        return f"<img src='eq://{i}' width='{width:.0f}' height='{height:.0f}'><br>"
 
     def _html(self, with_equations: bool) -> str:
         cls = self.cls
@@ -63,7 +83,7 @@ class ExplanationPane(QtWidgets.QTextBrowser):
             parts.append("<p>")
             for i, latex in enumerate(cls.equations):
                 if with_equations:
-                    parts.append(f"<img src='eq://{i}'><br>")
+                    parts.append(self._image_tag(i))
                 else:
                     parts.append(f"<code>{html.escape(latex.strip('$'))}</code><br>")
             parts.append("</p>")

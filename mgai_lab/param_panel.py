@@ -22,6 +22,36 @@ SLIDER_STEPS = 1000
 RESTART_MARK = " ⟳"
 
 
+class CheckedSpinBox(SpinBox):
+    """A spin box that says why typed text is not taken, instead of ignoring or clamping it.
+
+    pyqtgraph's spin box drops text it cannot read and clamps a value outside its bounds to
+    the nearest bound, both silently. Here either is refused with :attr:`refused` (the
+    text and the reason) and the box shows its value again; the arrows and the wheel still
+    stop at the bounds.
+    """
+
+    #: typed text, reason
+    refused = QtCore.Signal(str, str)
+
+    def editingFinishedEvent(self) -> None:
+        text = self.lineEdit().text()
+        if text == self.lastText:
+            return
+        value = self.interpret()
+        lo, hi = self.opts["bounds"]
+        if value is False or (isinstance(value, float) and math.isnan(value)):
+            reason = "is not a number"
+        elif (lo is not None and value < lo) or (hi is not None and value > hi):
+            reason = f"is outside the range {lo:g} … {hi:g}"
+        else:
+            super().editingFinishedEvent()
+            return
+        self.refused.emit(text.strip(), reason)
+        self.setValue(self.value())  # show the value that still holds
+        self.lineEdit().setText(self.lastText)
+
+
 class SliderSpinItem(WidgetParameterItem):
     """A spin box and a slider for one number; the slider may map logarithmically."""
 
@@ -34,15 +64,16 @@ class SliderSpinItem(WidgetParameterItem):
         # a log slider starting at 0: position 0 is exactly 0, the rest spans 4 decades
         self._log_lo = self._lo if self._lo > 0 else self._hi * 1e-4
         self._is_int = bool(opts.get("int"))
-        spin = SpinBox()
+        spin = CheckedSpinBox()
+        spin.refused.connect(lambda text, reason: self.param.sigRefused.emit(text, reason))
         spin.setOpts(bounds=(lo, hi), int=self._is_int, dec=self._log or self._is_int,
                      step=1 if self._is_int else (0.1 if self._log else (hi - lo) / 100),
                      minStep=1 if self._is_int else 0, decimals=4,
                      suffix=opts.get("units", ""), compactHeight=False)
-        spin.setMinimumWidth(90)
+        spin.setMinimumWidth(80)
         slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         slider.setRange(0, SLIDER_STEPS)
-        slider.setMinimumWidth(80)
+        slider.setMinimumWidth(50)
         container = QtWidgets.QWidget()
         layout = QtWidgets.QHBoxLayout(container)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,9 +130,11 @@ class SliderSpinItem(WidgetParameterItem):
 
 
 class SliderSpinParameter(Parameter):
-    """A number shown with :class:`SliderSpinItem`."""
+    """A number shown with :class:`SliderSpinItem`; :attr:`sigRefused` carries typed text
+    the spin box did not take, and why."""
 
     itemClass = SliderSpinItem
+    sigRefused = QtCore.Signal(str, str)
 
 
 registerParameterType("slidespin", SliderSpinParameter, override=True)
@@ -143,6 +176,8 @@ class ParamPanel(QtWidgets.QWidget):
 
     #: name, value
     edited = QtCore.Signal(str, object)
+    #: name, message: typed input that was not taken (not a number, out of range)
+    refused = QtCore.Signal(str, str)
 
     def __init__(self, params: tuple[Param, ...], values: Mapping[str, Any], parent=None):
         super().__init__(parent)
@@ -153,6 +188,11 @@ class ParamPanel(QtWidgets.QWidget):
         )
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.root, showTop=False)
+        # labels as wide as they need, the controls the rest: never a sideways scroll
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.tree.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pending_label = QtWidgets.QLabel()
         self.pending_label.setWordWrap(True)
         self.pending_label.setStyleSheet(
@@ -165,6 +205,10 @@ class ParamPanel(QtWidgets.QWidget):
         self._quiet = False
         for child in self.root.children():
             child.sigValueChanged.connect(self._on_changed)
+            if isinstance(child, SliderSpinParameter):
+                name = child.name()
+                child.sigRefused.connect(
+                    lambda text, reason, n=name: self._on_refused(n, text, reason))
 
     def _on_changed(self, param: Parameter, value: Any) -> None:
         if self._quiet:
@@ -177,6 +221,10 @@ class ParamPanel(QtWidgets.QWidget):
         elif spec.kind == "float":
             value = float(value)
         self.edited.emit(param.name(), value)
+
+    def _on_refused(self, name: str, text: str, reason: str) -> None:
+        value = self.root.child(name).value()
+        self.refused.emit(name, f"{text!r} {reason}; {self.spec[name].label} stays {value:g}")
 
     def set_values(self, values: Mapping[str, Any]) -> None:
         """Show ``values`` without emitting :attr:`edited` (after a preset or a refusal)."""
