@@ -114,3 +114,36 @@ def test_live_parameters_apply_without_restart(cls):
     if restart:
         with pytest.raises(ParamError, match="restart"):
             exp.update_live({restart[0].name: restart[0].default})
+
+
+def _ui_texts(cls):
+    """Every text of an experiment that the window shows as plain text (not equations)."""
+    yield "title", cls.title
+    yield "summary", cls.summary
+    yield "explanation", cls.explanation
+    for note in cls.book_notes:
+        yield "book note", note
+    for param in cls.params:
+        yield f"parameter {param.name}", f"{param.label} {param.help}"
+    for view in cls.views:
+        yield f"view {view.key}", view.title
+        for attr in ("xlabel", "ylabel", "reference_label"):
+            yield f"view {view.key} {attr}", getattr(view, attr, "")
+        for series in getattr(view, "series", ()):
+            yield f"view {view.key} series", series.label
+        for _, label, _ in getattr(view, "lines", ()):
+            yield f"view {view.key} read-out", label
+
+
+@pytest.mark.parametrize("cls", EXPERIMENTS, ids=IDS)
+def test_window_texts_have_no_raw_latex_or_combining_marks(cls):
+    """Plain texts are shown as they are: LaTeX belongs in ``equations`` (rendered), and Qt
+    misplaces combining accents (ε + U+0303 showed its tilde on a later letter), so texts
+    use spacing forms (ε˜, xˆ) instead."""
+    import unicodedata
+
+    for where, text in _ui_texts(cls):
+        combining = [c for c in text if unicodedata.combining(c)]
+        assert not combining, f"{where}: combining mark {combining[0]!r} in {text!r}"
+        for token in ("\\", "$", "^{", "_{"):
+            assert token not in text, f"{where}: raw LaTeX {token!r} in {text!r}"

@@ -132,7 +132,7 @@ class SchrodingerEpsilon(Experiment):
         "reference), where the static bridge is entropic OT with cost (x − y)²/2 and ε is the "
         "reference variance over the unit horizon.",
         "Sinkhorn runs in the log-stabilised form (potentials absorbed into the kernel), so "
-        "the kernel e^{−(x−y)²/2ε} does not underflow at ε = 10⁻³.",
+        "the kernel exp(−(x−y)²/2ε) does not underflow at ε = 10⁻³.",
         "The Gaussian closed form of c_ε holds for Gaussian laws only; with the bimodal law "
         "of ch9.bridge the lab shows the measured covariances and their ε → 0 limit, "
         "Cov(x, T(x)) of the monotone map, computed by quadrature.",

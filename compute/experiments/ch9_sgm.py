@@ -2,7 +2,7 @@
 
 Two experiments share this module: ``ch9.sgm9`` (forward schedules, the reverse SDE/ODE with
 an exact, empirical or live-trained score, the score field) and ``ch9.revnoise`` (a sweep of
-the reverse noise level ε̃ against the number of steps, with sample-quality metrics).
+the reverse noise level ε˜ against the number of steps, with sample-quality metrics).
 """
 
 from __future__ import annotations
@@ -83,14 +83,14 @@ def beta_params() -> tuple[Param, ...]:
 
 
 def reverse_noise_params() -> tuple[Param, ...]:
-    """The live reverse noise level ε̃ (see :func:`compute.diffusion.reverse_noise`)."""
+    """The live reverse noise level ε˜ (see :func:`compute.diffusion.reverse_noise`)."""
     return (
         Choice("eps_mode", "sde", EPS_MODES, live=True, label="reverse noise",
-               help="ε̃ of the reverse process. sde: ε̃ = G(t) (Anderson's reverse SDE); "
-                    "ode: ε̃ = 0 (probability-flow ODE); ratio: ε̃ = eps·G(t); constant: "
-                    "ε̃ = eps."),
+               help="ε˜ of the reverse process. sde: ε˜ = G(t) (Anderson's reverse SDE); "
+                    "ode: ε˜ = 0 (probability-flow ODE); ratio: ε˜ = eps·G(t); constant: "
+                    "ε˜ = eps."),
         Float("eps", 1.0, 0.0, 40.0, live=True, label="eps",
-              help="The ratio ε̃/G (mode ratio) or the constant ε̃ (mode constant); unused "
+              help="The ratio ε˜/G (mode ratio) or the constant ε˜ (mode constant); unused "
                    "for sde and ode."),
     )
 
@@ -125,8 +125,8 @@ def prior_sample(kind: str, mixture: GaussianMixture, schedule: Schedule, n: int
 
 def reverse_text(eps_mode: str, eps: float) -> str:
     """The read-out's name of the reverse process for the live reverse-noise setting."""
-    return {"sde": "reverse SDE (ε̃ = G)", "ode": "probability-flow ODE (ε̃ = 0)",
-            "ratio": f"reverse, ε̃ = {eps:g}·G", "constant": f"reverse, ε̃ = {eps:g}"}[eps_mode]
+    return {"sde": "reverse SDE (ε˜ = G)", "ode": "probability-flow ODE (ε˜ = 0)",
+            "ratio": f"reverse, ε˜ = {eps:g}·G", "constant": f"reverse, ε˜ = {eps:g}"}[eps_mode]
 
 
 def score_cost(score: str, n_train: int, n_components: int) -> float:
@@ -145,12 +145,12 @@ class ScoreDiffusionGrid(Experiment):
                "exact, empirical or live-trained score.")
     explanation = (
         "The forward process turns the grid of Gaussian modes into noise; the reverse process "
-        "runs from t = 1 down to 0 with drift f − ½(G + ε̃)s, where s = ∇log p_t is the score. "
+        "runs from t = 1 down to 0 with drift f − ½(G + ε˜)s, where s = ∇log p_t is the score. "
         "Because the noised mixture is again a mixture, the exact score is known in closed "
         "form, and the particles flow from the prior into the nine modes. The heatmap shows "
         "log p_t and the arrows the score used, at the current reverse time (or at a pinned "
         "time): one linear pull toward the origin at t ≈ 1, nine separate basins near t = 0. "
-        "ε̃ = G is Anderson's reverse SDE, ε̃ = 0 the deterministic probability-flow ODE. The "
+        "ε˜ = G is Anderson's reverse SDE, ε˜ = 0 the deterministic probability-flow ODE. The "
         "empirical score of N training points (eq. 9.6) memorises them; the network is "
         "trained live by denoising score matching, and its loss approaches the irreducible "
         "floor — the loss of the exact score — before it samples. The bubbles count the "
@@ -229,7 +229,6 @@ class ScoreDiffusionGrid(Experiment):
     views = (
         Particles("particles", "Diffusion: particles and trajectories", area="left",
                   x="x1", y="x2", color="mode", trails="trails", xlabel="x₁", ylabel="x₂",
-                  xrange=(-VIEW_HALF, VIEW_HALF), yrange=(-VIEW_HALF, VIEW_HALF),
                   equal_aspect=True),
         Heatmap("field", "log p_t and the score used (arrows), mode centres α_t μ_k",
                 field="image", extent="extent", vectors=("qx", "qy", "qu", "qv"),
@@ -295,6 +294,11 @@ class ScoreDiffusionGrid(Experiment):
         "process": "text: the process being shown (forward noising, training, reverse ...)",
     }
     history_fields = ("loss_step", "loss")
+
+    @classmethod
+    def hidden_views(cls, p) -> frozenset[str]:
+        """The DSM-loss curve only means something while a network is trained."""
+        return frozenset() if p["score"] == "network" else frozenset({"loss"})
 
     @classmethod
     def check(cls, p) -> None:
@@ -445,17 +449,17 @@ class ReverseNoiseSweep(Experiment):
     title = "Reverse-noise level: from the probability-flow ODE to noisy SDEs"
     section = "9.1"
     family = "Diffusion & U-turn trajectories"
-    summary = ("Exercise 9.1.1: the same initial noise sampled with reverse noise ε̃ from 0 "
+    summary = ("Exercise 9.1.1: the same initial noise sampled with reverse noise ε˜ from 0 "
                "(ODE) to 5β, against the number of steps.")
     explanation = (
-        "Any reverse noise level ε̃ ≥ 0 gives a reverse process with the forward marginals, "
-        "dy = [f − ½(G + ε̃)s]dt + √ε̃ dW̄: ε̃ = G is Anderson's SDE, ε̃ = 0 the deterministic "
+        "Any reverse noise level ε˜ ≥ 0 gives a reverse process with the forward marginals, "
+        "dy = [f − ½(G + ε˜)s]dt + √ε˜ dW¯: ε˜ = G is Anderson's SDE, ε˜ = 0 the deterministic "
         "probability-flow ODE. With the exact score and fine steps all of them sample the "
-        "grid; with coarse steps they differ. The sweep runs every ε̃ from the same initial "
+        "grid; with coarse steps they differ. The sweep runs every ε˜ from the same initial "
         "noise with shared Brownian increments, one step count after another, and measures "
         "each final cloud: the KL of its mode frequencies to uniform, the within-mode RMS "
         "(target σ) and the fraction of stray points (target: the Gaussian tail). Few steps "
-        "with large ε̃ widen the modes and scatter points between them; more steps remove "
+        "with large ε˜ widen the modes and scatter points between them; more steps remove "
         "the effect."
     )
     equations = (
@@ -468,14 +472,14 @@ class ReverseNoiseSweep(Experiment):
         r"$P(\|y - \mu_k\| > r) = e^{-r^2/2\sigma^2}\ \mathrm{(2D\ Gaussian\ tail)}$",
     )
     book_notes = (
-        "Exercise 9.1.1(b) asks for a constant ε̃ = ε·1; the lab offers constant values and "
+        "Exercise 9.1.1(b) asks for a constant ε˜ = ε·1; the lab offers constant values and "
         "multiples of G(t) (ratio 1 is the notebooks' reverse SDE).",
         "There is no notebook for the exercise; the sweep reuses ch9.sgm9's grid, schedules "
         "and exact score. The KL of the exercise is replaced by cheap proxies: the mode "
         "histogram's KL to uniform, the within-mode RMS and the stray fraction, each with its "
         "exact-sampler reference (dashed).",
         "All rows start from the same initial noise and share Brownian increments (common "
-        "random numbers), so rows differ only through ε̃.",
+        "random numbers), so rows differ only through ε˜.",
     )
     params = (
         *mixture_params(),
@@ -485,12 +489,12 @@ class ReverseNoiseSweep(Experiment):
                     "n_train training points (eq. 9.6)."),
         Int("n_train", 1000, 10, 10_000, log=True, label="training points",
             help="Training set of the empirical score."),
-        Int("n_particles", 1000, 10, 20_000, log=True, label="samples per ε̃",
+        Int("n_particles", 1000, 10, 20_000, log=True, label="samples per ε˜",
             help="Samples per row; every row starts from the same initial noise."),
-        Choice("eps_kind", "ratio", ("ratio", "constant"), label="ε̃ values are",
-               help="ratio: each value v gives ε̃ = v·G(t) (v = 1 is the reverse SDE, 0 the "
-                    "ODE); constant: each value is ε̃ itself."),
-        Multi("eps_values", ("0", "0.5", "1", "2", "5"), EPS_CHOICES, label="ε̃ values",
+        Choice("eps_kind", "ratio", ("ratio", "constant"), label="ε˜ values are",
+               help="ratio: each value v gives ε˜ = v·G(t) (v = 1 is the reverse SDE, 0 the "
+                    "ODE); constant: each value is ε˜ itself."),
+        Multi("eps_values", ("0", "0.5", "1", "2", "5"), EPS_CHOICES, label="ε˜ values",
               help="The rows of the sweep."),
         Multi("step_counts", ("20", "100", "1000"), STEP_CHOICES, label="step counts",
               help="Reverse step counts, run from the fewest to the most."),
@@ -525,8 +529,8 @@ class ReverseNoiseSweep(Experiment):
     frame_fields = {
         "px": "(rows·n,) first coordinates, row j shifted right by j row widths",
         "py": "(rows·n,) second coordinates",
-        "row": "(rows·n,) index of the ε̃ row of each sample",
-        "eps_axis": "(rows,) the ε̃ values (ratios or constants)",
+        "row": "(rows·n,) index of the ε˜ row of each sample",
+        "eps_axis": "(rows,) the ε˜ values (ratios or constants)",
         "count_names": "(step counts,) legend labels",
         "kl": "(step counts, rows) mode-frequency KL to uniform; NaN until computed",
         "rms": "(step counts, rows) within-mode RMS per coordinate; NaN until computed",
@@ -534,9 +538,9 @@ class ReverseNoiseSweep(Experiment):
         "kl_ref": "expected KL of exact samples, (K − 1)/(2n)",
         "sigma": "mode std σ (the RMS target)",
         "stray_ref": "Gaussian tail P(‖z‖ > radius·σ), the stray target",
-        "rows_text": "the ε̃ of the rows as text",
+        "rows_text": "the ε˜ of the rows as text",
         "steps_now": "step count of the run in progress",
-        "cells_done": "(ε̃, steps) cells measured so far",
+        "cells_done": "(ε˜, steps) cells measured so far",
         "cells_total": "cells in the sweep",
     }
     nonfinite_fields = frozenset({"kl", "rms", "stray"})
@@ -584,7 +588,7 @@ class ReverseNoiseSweep(Experiment):
                 step += run.advance(frame_chunk(self.steps_per_frame, steps, rows * n, cost))
                 if not np.all(np.abs(run.x) < ESCAPE):
                     raise Diverged(step, f"the Euler step blew up with {steps} steps at "
-                                         f"t = {run.t:.3g}; use smaller ε̃ or more steps")
+                                         f"t = {run.t:.3g}; use smaller ε˜ or more steps")
                 if run.done:
                     for j in range(rows):
                         q = sample_quality(run.x[j * n:(j + 1) * n], mixture,

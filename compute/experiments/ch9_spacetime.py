@@ -176,9 +176,9 @@ class SpaceTimeDiffusion(Experiment):
                "generates them back. κ = 0 is plain Brownian noising.")
     explanation = (
         "The forward drift Lx with L = −κΔ, Δ the Laplacian of the pixel grid, is heat "
-        "flow: fine detail (large graph frequency ν) decays like e^{−κνt} while coarse "
+        "flow: fine detail (large graph frequency ν) decays like exp(−κνt) while coarse "
         "structure survives. The process is linear, so x_t given x₀ is Gaussian with mean "
-        "e^{tL}x₀ and covariance Σ_t, both diagonal in the Laplacian's eigenbasis, and the "
+        "exp(tL)x₀ and covariance Σ_t, both diagonal in the Laplacian's eigenbasis, and the "
         "score of a mixture of patterns stays in closed form. The top heatmap follows a few "
         "patterns forward, with κ (top row) and with κ = 0 (bottom row) under the same "
         "noise; the curve shows each eigenmode's signal-to-noise ratio, which the drift "
@@ -243,7 +243,7 @@ class SpaceTimeDiffusion(Experiment):
                          "κ (top) and κ = 0 (bottom); NaN between images",
         "reverse_image": "(tile) the generated images at reverse time t; NaN between images",
         "graph_freq": "(side²,) eigenvalues ν_i of the grid Laplacian",
-        "snr": "(2, side²) per-mode SNR e^{2λt}Var(x̂₀)/Σ_t for κ and κ = 0 (NaN: no signal)",
+        "snr": "(2, side²) per-mode SNR e^{2λt}Var(xˆ₀)/Σ_t for κ and κ = 0 (NaN: no signal)",
         "snr_names": "(2,) legend labels",
         "phase": "'forward' or 'reverse'",
         "kappa": "κ",

@@ -52,7 +52,6 @@ TRAILS, TRAIL_LEN = 6, 60  # trails in the particle view
 HIST_BINS = 60
 DENSITY_POINTS = 241
 NET_LR = 1e-3  # ch9.sgm9's default learning rate
-VIEW_HALF = 14.0
 PHASES = ("training", "out", "back", "hold")
 TRAINING, OUT, BACK, HOLD = range(4)
 STREAM_DATA, STREAM_SEEDS, STREAM_NOISE, STREAM_PATHS, STREAM_PROBES = 0, 10, 11, 12, 13
@@ -138,8 +137,8 @@ class UTurnDiffusion(Experiment):
         Int("steps", 300, 20, 2000, label="reverse steps",
             help="Euler–Maruyama steps from T_u back to 0 (notebook: 300); the way out is "
                  "drawn with as many."),
-        Float("eps", 1.0, 0.0, 5.0, live=True, label="reverse noise ε̃/G",
-              help="Reverse noise ε̃ = eps·G(t): 1 is the reverse SDE, 0 the probability-flow "
+        Float("eps", 1.0, 0.0, 5.0, live=True, label="reverse noise ε˜/G",
+              help="Reverse noise ε˜ = eps·G(t): 1 is the reverse SDE, 0 the probability-flow "
                    "ODE. A change clears the Monte-Carlo dots. Unused by 'posterior'."),
         Int("source_mode", -1, -1, 24, live=True, label="source mode",
             help="Mode whose U-turns the bubbles and the second curve follow (index "
@@ -158,8 +157,7 @@ class UTurnDiffusion(Experiment):
     views = (
         Particles("particles", "U-turn particles (colour = source mode)", area="left",
                   x="x1", y="x2", color="shown_source", trails="trails", xlabel="x₁",
-                  ylabel="x₂", xrange=(-VIEW_HALF, VIEW_HALF), yrange=(-VIEW_HALF, VIEW_HALF),
-                  equal_aspect=True),
+                  ylabel="x₂", equal_aspect=True),
         Curves("fan", "The U: x₁ out to T_u (right) and back to 0", area="left",
                series=(Series("fan_x", x="fan_tau", label="paths", style="fan",
                               classes="fan_source"),),

@@ -209,7 +209,7 @@ def test_decision_time_increases_with_beta():
     # the simulated decision times are ordered the same way
     sim = []
     for beta in (0.0, 100.0):
-        frame = last_frame(HarmonicPID({"beta": beta, "n_particles": 2000, "n_steps": 400,
+        frame = last_frame(HarmonicPID({"beta": beta, "n_particles": 2000, "n_steps": 1000,
                                         "seed": 1}))
         sim.append(frame["t_decision_sim"])
         assert frame["t_decision_sim"] == pytest.approx(frame["t_decision"], abs=0.05)
@@ -231,7 +231,7 @@ def test_last_step_is_finite_and_lands_on_the_target_scale():
 
 
 def test_experiment_2d_runs_and_reaches_the_nine_modes():
-    frame = last_frame(HarmonicPID({"dimension": "2D", "n_particles": 3000, "n_steps": 200,
+    frame = last_frame(HarmonicPID({"dimension": "2D", "n_particles": 1500, "n_steps": 1000,
                                     "scheme": "exact", "seed": 2}))
     assert frame["t"] == pytest.approx(1.0)
     target = make_target("2D", MU, SIGMA)

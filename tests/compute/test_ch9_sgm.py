@@ -309,7 +309,7 @@ def test_sgm9_forward_first_dissolves_the_data_then_brings_them_back():
     np.testing.assert_array_equal(first_reverse["x"], x1)
     assert first_reverse["trails"].shape[1] == 1
     last = frames[-1]
-    assert last["t"] == 0.0 and last["process"] == "reverse SDE (ε̃ = G)"
+    assert last["t"] == 0.0 and last["process"] == "reverse SDE (ε˜ = G)"
     assert stats.chisquare(last["mode_counts"]).pvalue > 1e-3
     assert last["rms"] == pytest.approx(0.5, rel=0.05)
     assert list(last["score_loss_step"]) == [0.0]  # the loss marker counts training steps only
