@@ -2,7 +2,9 @@
 
 import csv
 import io
+import itertools
 import json
+import time
 
 import imageio.v2 as imageio
 import numpy as np
@@ -165,24 +167,39 @@ def test_frame_data_csv_and_npz_hold_the_shown_frame(window, qtbot, tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])
-def test_recording_of_n_frames_has_n_frames(window, qtbot, tmp_path, suffix):
+def test_a_recording_plays_back_as_long_as_it_was_recorded(window, qtbot, tmp_path, suffix):
+    """Real time: the frames shown are all in the video, each held until the next one, so
+    the video lasts as long as the recording did (not frames / 30 fps)."""
     page = open_running(window, qtbot, frames=1, n_particles=500)
     page.pause()
     qtbot.wait(100)
     path = tmp_path / f"rec{suffix}"
     assert window.exports.start_recording(path)
-    assert window.exports.indicator.isVisibleTo(window) and "REC" in window.exports.indicator.text()
+    shown = [time.monotonic()]  # when each recorded frame appeared on screen
+    indicator = window.exports.indicator
+    assert indicator.isVisibleTo(window) and "REC" in indicator.text()
     assert not path.exists()  # written only when the recording stops
-    for _ in range(11):  # 1 frame at start (the one on screen) + 11 steps
+    for _ in range(11):  # 1 frame at start (the one on screen) + 11 steps, ~0.15 s apart
         made = page.frames_shown
         page.step()
         qtbot.waitUntil(lambda m=made: page.frames_shown > m, timeout=TIMEOUT)
+        shown.append(time.monotonic())
+        qtbot.wait(150)
     assert page.recorder.frames == 12
+    fps = page.recorder.fps
+    stopping = time.monotonic()
     assert window.exports.stop_recording() == str(path)
-    assert not window.exports.indicator.isVisibleTo(window)
+    stopped = time.monotonic()
+    assert not indicator.isVisibleTo(window)
     reader = imageio.get_reader(path)
     count = reader.count_frames() if suffix == ".mp4" else len(list(reader))
-    assert count == 12
+    # each frame is held for the time it stayed on screen (a pause counts at most 1 s), and
+    # the last one until the recording stops
+    held = sum(min(b - a, 1.0) for a, b in itertools.pairwise(shown))
+    tail = min(stopped - shown[-1], 1.0)
+    assert held * fps - 3 <= count <= (held + tail) * fps + 6, (count, held, tail)
+    assert count > 12 + 1.0 * fps  # not one video frame per frame: 11 holds of ≥ 0.15 s
+    assert stopping > shown[-1]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
