@@ -119,13 +119,13 @@ def test_preset_file_sets_values_and_warns_on_unknown_keys(capsys, tmp_path):
 @pytest.mark.parametrize("exp_id", IDS)
 def test_render_png_is_not_blank(capsys, tmp_path, qapp, exp_id):
     out_file = tmp_path / "view.png"
-    code, out, _ = run_cli(capsys, "render", exp_id, "--frames", "20", "--size", "800x600",
+    code, out, _ = run_cli(capsys, "render", exp_id, "--frames", "4", "--size", "640x480",
                            "--out", str(out_file))
     assert code == 0, out
     image = QtGui.QImage(str(out_file))
-    assert (image.width(), image.height()) == (800, 600)
+    assert (image.width(), image.height()) == (640, 480)
     # many distinct colours: axes, text, data — not a uniform background
-    sample = {image.pixel(x, y) for x in range(0, 800, 7) for y in range(0, 600, 7)}
+    sample = {image.pixel(x, y) for x in range(0, 640, 7) for y in range(0, 480, 7)}
     assert len(sample) > 20
 
 

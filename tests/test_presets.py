@@ -134,7 +134,7 @@ def test_resolve_names_and_files(tmp_path):
 
 def test_user_presets_are_listed_after_shipped_ones():
     user = presets.save(presets.user_dir(LANGEVIN.id) / "zzz.json", LANGEVIN,
-                        LANGEVIN.spec().defaults())
+                        LANGEVIN.spec().defaults(), create_folder=True)
     listed = presets.list_presets(LANGEVIN.id)
     assert listed[-1] == ("zzz", user, False)
     assert all(shipped for _, _, shipped in listed[:-1])

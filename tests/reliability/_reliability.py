@@ -29,6 +29,27 @@ IDS = [cls.id for cls in EXPERIMENTS]
 RUNNABLE = [cls for cls in EXPERIMENTS if not cls.needs_torch or backend.torch_installed()]
 RUNNABLE_IDS = [cls.id for cls in RUNNABLE]
 
+
+def _probes() -> list[type[Experiment]]:
+    """The experiments the shell's own fault, transport, closing and soak tests drive: the
+    first of each chapter (each chapter brings its own kinds of runs) and the first that
+    needs torch, so at most one per chapter plus one, however large the registry grows.
+
+    The worker, session and page are the same code for every experiment, so these stand
+    for all of them; what each experiment must do itself is checked for every one (the
+    registry tests, the fuzzing below and the layout audit).
+    """
+    chosen: dict[object, type[Experiment]] = {}
+    for cls in RUNNABLE:
+        chosen.setdefault(cls.chapter(), cls)
+        if cls.needs_torch:
+            chosen.setdefault("torch", cls)
+    return [cls for cls in RUNNABLE if cls in chosen.values()]
+
+
+PROBES = _probes()
+PROBE_IDS = [cls.id for cls in PROBES]
+
 FRAME_LIMIT_S = 20.0  # a frame that takes longer than this counts as a hang
 
 # Deterministic examples (CI reproduces a failure exactly), no example database on disk,

@@ -153,11 +153,14 @@ def main() -> None:
         session.deleteLater()
     out["gui"] = gui
 
-    # the rest opens and runs
+    # the rest opens and runs in the window (one per chapter: the window's code is the same
+    # for all; every experiment's first frame without torch was pulled above)
     shown = {}
+    chapters = set()
     for cls in real:
-        if cls.needs_torch:
+        if cls.needs_torch or cls.chapter() in chapters:
             continue
+        chapters.add(cls.chapter())
         page = win.open_experiment(cls.id)
         for _ in range(400):
             app.processEvents()

@@ -41,8 +41,10 @@ from compute.experiment import Diverged
 from compute.params import SEED_MAX, Param, ParamError
 from mgai_lab import presets
 
-FRAMES_PER_EXAMPLE = 3
-EXAMPLES = 14
+# per experiment: EXAMPLES drawn parameter sets, each run FRAMES_PER_EXAMPLE frames when
+# accepted (the suite's budget is a few seconds per experiment at ~150 experiments)
+FRAMES_PER_EXAMPLE = 2
+EXAMPLES = 8
 
 
 # -- strategies -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import imageio.v2 as imageio
 import pytest
-from _reliability import RUNNABLE, RUNNABLE_IDS
+from _reliability import PROBE_IDS, PROBES, RUNNABLE
 
 from mgai_lab import presets
 from mgai_lab.settings import Settings
@@ -36,12 +36,12 @@ def leftovers(directory):
 
 
 def test_closing_a_view_then_the_tab_while_running(no_leaks, qtbot, tmp_path):
-    """For every experiment in turn, in one window."""
+    """For each probe experiment in turn, in one window."""
     win = MainWindow(settings=Settings(tmp_path / "settings.json"))
     qtbot.addWidget(win)
     win.show()
     try:
-        for exp_id in RUNNABLE_IDS:
+        for exp_id in PROBE_IDS:
             page = win.open_experiment(exp_id, playing=True)
             frames_reach(qtbot, page, 2)
             # a view closed while frames arrive: the others keep drawing, nothing reported
@@ -59,13 +59,13 @@ def test_closing_a_view_then_the_tab_while_running(no_leaks, qtbot, tmp_path):
         win.close()
 
 
-def test_closing_the_window_while_every_experiment_runs(no_leaks, qtbot, tmp_path):
+def test_closing_the_window_while_the_probe_experiments_run(no_leaks, qtbot, tmp_path):
     settings_file = tmp_path / "settings.json"
     win = MainWindow(settings=Settings(settings_file))
     qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()
-    pages = [win.open_experiment(cls.id, playing=True) for cls in RUNNABLE]
+    pages = [win.open_experiment(cls.id, playing=True) for cls in PROBES]
     for page in pages:
         win.tab_groups.current.setCurrentWidget(page)
         frames_reach(qtbot, page, 1)
@@ -76,7 +76,7 @@ def test_closing_the_window_while_every_experiment_runs(no_leaks, qtbot, tmp_pat
     assert spent < CLOSE_LIMIT_S, f"closing the window took {spent:.2f} s"
     assert not any(w.isRunning() for w in workers)
     saved = json.loads(settings_file.read_text())  # the settings were saved, whole
-    assert set(saved["layouts"]) == set(RUNNABLE_IDS)
+    assert set(saved["layouts"]) == set(PROBE_IDS)
     assert leftovers(tmp_path) == []
 
 

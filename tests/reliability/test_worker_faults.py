@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 from _reliability import (
     FUZZ,
+    PROBE_IDS,
+    PROBES,
     RUNNABLE,
-    RUNNABLE_IDS,
     InjectedFault,
     faulty,
     stamped,
@@ -92,14 +93,14 @@ def live_change_of(cls):
 
 # -- faults in a few experiments while all of them run -----------------------------------
 def test_a_fault_in_one_experiment_leaves_every_other_one_running(window, qtbot):
-    """Every experiment open and playing; faults injected into copies of a few of them (in
+    """The probe experiments open and playing; faults injected into copies of a few (in
     frames() at a random frame, in the constructor, in a live change), each shown in its own
     panel while all the others keep making frames."""
-    healthy = [window.open_experiment(cls.id) for cls in RUNNABLE]
-    rng = random.Random(zlib.crc32(",".join(RUNNABLE_IDS).encode()))
+    healthy = [window.open_experiment(cls.id) for cls in PROBES]
+    rng = random.Random(zlib.crc32(",".join(PROBE_IDS).encode()))
     injected = []
     for where in ("frames", "frames", "init", "live"):  # built before the load starts
-        cls = rng.choice(RUNNABLE)
+        cls = rng.choice(PROBES)
         if where == "live" and live_change_of(cls) is None:
             where = "frames"
         error, at = error_for(where, rng.choice), rng.randint(0, 6)
@@ -140,7 +141,7 @@ def test_a_fault_in_one_experiment_leaves_every_other_one_running(window, qtbot)
         assert page.message.level in ("", "info"), (page.cls.id, page.message.text.text())
 
 
-@pytest.mark.parametrize("cls", RUNNABLE, ids=RUNNABLE_IDS)
+@pytest.mark.parametrize("cls", PROBES, ids=PROBE_IDS)
 def test_a_fault_at_a_random_frame_is_reported_once_and_ends_only_that_run(cls, no_leaks,
                                                                            qapp):
     """Session level, hypothesis draws the frame, the error and where it is raised."""
@@ -359,7 +360,7 @@ class TransportMachine(RuleBasedStateMachine):
         self.session.failed.disconnect(self._on_failed)
 
 
-@pytest.mark.parametrize("cls", RUNNABLE, ids=RUNNABLE_IDS)
+@pytest.mark.parametrize("cls", PROBES, ids=PROBE_IDS)
 def test_session_transport_in_any_order(cls, no_leaks, qapp):
     machine = type(f"Session_{cls.__name__}", (TransportMachine,),
                    {"cls": stamped(cls), "app": qapp})
@@ -394,7 +395,7 @@ def reset_shows_only_the_new_run(session, take, app) -> None:
     assert set(got) == {new} and old != new, f"runs after reset {got}, old {old}, new {new}"
 
 
-@pytest.mark.parametrize("cls", RUNNABLE, ids=RUNNABLE_IDS)
+@pytest.mark.parametrize("cls", PROBES, ids=PROBE_IDS)
 def test_page_transport_in_any_order_never_shows_a_stale_frame(cls, no_leaks, qapp, qtbot):
     page = ExperimentPage(stamped(cls), device="cpu")
     qtbot.addWidget(page)
