@@ -7,6 +7,7 @@ shiboken release an already freed wrapper when Qt deleted the next object placed
 (a segfault in ``BindingManager::releaseWrapper``), or hand it out for a new QMenu.
 """
 
+import itertools
 import os
 import subprocess
 import sys
@@ -14,14 +15,16 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from pyqtgraph.Qt import QtWidgets
+from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute import registry
 from mgai_lab.param_panel import ParamPanel
+from mgai_lab.window import MainWindow
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
-LANGEVIN = "ch7.langevin-double-well"
+TIMEOUT = 60_000  # an upper bound for frames on a loaded 2-core machine
+LANGEVIN, ZOO, REVNOISE = "ch7.langevin-double-well", "ch3.optimizer-zoo", "ch9.revnoise"
 
 
 def registered_at(address: int) -> list[str]:
@@ -32,6 +35,11 @@ def registered_at(address: int) -> list[str]:
 
 def root_item_address(panel: ParamPanel) -> int:
     return shiboken6.getCppPointer(panel.tree.invisibleRootItem()._real_item)[0]
+
+
+def delete_deferred() -> None:
+    """Run the deleteLater()s posted so far (processEvents() alone does not)."""
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
 
 
 def test_a_parameter_panel_deleted_by_qt_leaves_nothing_registered_at_its_root_item(qapp):
@@ -84,3 +92,44 @@ def test_qt_deleting_an_object_at_a_freed_root_items_address_does_not_crash():
     assert "an object sits at the freed address" in result.stdout, result.stderr[-2000:]
     assert result.returncode == 0 and "deleted" in result.stdout, (result.returncode,
                                                                    result.stderr[-2000:])
+
+
+def frames_flow(qtbot, page) -> None:
+    start = page.frames_shown
+    qtbot.waitUntil(lambda: page.frames_shown > start, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))),
+                         ids=lambda order: "-".join(map(str, order)))
+def test_closing_tabs_in_any_order_while_running_frees_each_page_cleanly(qtbot, tmp_path,
+                                                                         order):
+    """Three running experiments, split view, tabs closed one by one: each closed page is
+    deleted with its worker stopped and nothing left registered at its root item, while
+    the others keep running. The test holds every page, as a reference cycle would."""
+    from mgai_lab.settings import Settings
+
+    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    pages = [win.open_experiment(exp_id, playing=True) for exp_id in (LANGEVIN, ZOO, REVNOISE)]
+    win.split_view(True)  # the last one opened moves to the right-hand group
+    assert len(win.groups) == 2
+    roots = [root_item_address(page.param_panel) for page in pages]
+    try:
+        for position, closing in enumerate(order):
+            page = pages[closing]
+            worker = page.session.worker
+            group, index = win._locate(page)
+            win.close_tab(index, group)
+            delete_deferred()
+            assert not shiboken6.isValid(page)
+            assert worker is None or not worker.isRunning()
+            assert registered_at(roots[closing]) == [], f"page {closing} closed {position + 1}."
+            for other in order[position + 1:]:  # each shown in turn: it still draws
+                group, index = win._locate(pages[other])
+                group.setCurrentIndex(index)
+                frames_flow(qtbot, pages[other])
+        assert win.pages() == [] and len(win.groups) == 1
+    finally:
+        win.close()
