@@ -37,6 +37,17 @@ class ExplanationPane(QtWidgets.QTextBrowser):
                 self.equations_ready = False
                 self.render_equations()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # matplotlib takes ~1 s to import and up to ~0.5 s an equation, on the GUI thread:
+        # render once the pane is up, if it still is (tabs opened in a row, then hidden, wait
+        # until they are shown; rendering them all froze the window for tens of seconds)
+        QtCore.QTimer.singleShot(150, self._render_if_shown)
+
+    def _render_if_shown(self) -> None:
+        if self.isVisible():
+            self.render_equations()
+
     def render_equations(self) -> None:
         """Render (or load from cache) the equation images and show them."""
         if self.equations_ready:

@@ -357,8 +357,6 @@ class ExperimentPage(QtWidgets.QMainWindow):
             # a few event-loop turns after the first show: size them then (later resizes by
             # the user keep the proportions).
             QtCore.QTimer.singleShot(250, self._first_layout)
-        # Equations need matplotlib (~1 s to import): render them once the page is up.
-        QtCore.QTimer.singleShot(150, self.explanation.render_equations)
 
     # -- transport ----------------------------------------------------------------------
     def play(self) -> None:

@@ -129,6 +129,22 @@ class SliderSpinItem(WidgetParameterItem):
             self.spin.setValue(self._from_slider(position))
 
 
+class ParamTree(ParameterTree):
+    """pyqtgraph's ParameterTree, dropping its wrapper of Qt's invisible root item before Qt
+    frees the item.
+
+    Qt creates and deletes that item itself, so shiboken is never told. While the Python tree
+    outlived the widget (a cycle awaiting the collector), the freed address stayed registered,
+    and the next object Qt put there was taken for the item: wrong wrappers handed out, and a
+    segfault when Qt deleted that object (issue 10). ``destroyed`` comes before the items go.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, showHeader: bool = True):
+        super().__init__(parent, showHeader)
+        state = vars(self)  # not self: the connection must not keep the tree alive
+        self.destroyed.connect(lambda: state.pop("_invRootItem", None))
+
+
 class SliderSpinParameter(Parameter):
     """A number shown with :class:`SliderSpinItem`; :attr:`sigRefused` carries typed text
     the spin box did not take, and why."""
@@ -186,7 +202,7 @@ class ParamPanel(QtWidgets.QWidget):
             name="params", type="group",
             children=[parameter_options(p, values[p.name]) for p in params],
         )
-        self.tree = ParameterTree(showHeader=False)
+        self.tree = ParamTree(showHeader=False)
         self.tree.setParameters(self.root, showTop=False)
         # labels as wide as they need, the controls the rest: never a sideways scroll
         header = self.tree.header()

@@ -22,10 +22,13 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _collect_garbage_on_the_gui_thread(request):
-    """GUI tests: cycles are collected on the GUI thread only (see mgai_lab.qt_app)."""
+    """GUI tests: cycles are collected on the GUI thread only (see mgai_lab.qt_app), and the
+    widgets a test made are deleted in its own teardown."""
     if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
         yield
         return
+    from pyqtgraph.Qt import QtCore
+
     from mgai_lab.qt_app import collect_on_gui_thread
 
     request.getfixturevalue("qapp")
@@ -33,4 +36,7 @@ def _collect_garbage_on_the_gui_thread(request):
     yield
     import gc
 
+    # pytest-qt closes the test's widgets with deleteLater(), which processEvents() does not
+    # run outside an event loop: without this, Qt deleted them inside the next test.
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     gc.collect()  # here, on the GUI thread, between tests

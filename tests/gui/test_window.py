@@ -95,6 +95,16 @@ def test_browser_search_and_open(window, qtbot):
     assert blocker.args == ["ch7.langevin-double-well"]
 
 
+def test_only_explanations_on_screen_render_their_equations(window, qtbot):
+    """Equations cost matplotlib up to ~0.5 s each on the GUI thread: tabs opened in a row
+    render theirs once shown, not all at once."""
+    pages = [window.open_experiment(i, new_tab=True) for i in PROBE_IDS[:3]]
+    qtbot.waitUntil(lambda: pages[-1].explanation.equations_ready, timeout=TIMEOUT)
+    assert not any(page.explanation.equations_ready for page in pages[:-1])
+    window.tabs.setCurrentWidget(pages[0])
+    qtbot.waitUntil(lambda: pages[0].explanation.equations_ready, timeout=TIMEOUT)
+
+
 class ExplodingAt(Experiment):
     """A test experiment that raises inside frames() after a few frames."""
 
