@@ -11,6 +11,7 @@ from ..experiment import Experiment, Frame
 from ..gmm import GaussianMixture
 from ..params import Int, Multi, Seed
 from ..registry import register
+from ..sweep import done_columns, refinement_order
 from ..uturn import collision_weights, crossing_time, speciation_time, top_eigenvalue, uturn_law
 from ..views import Curves, Particles, Readout, Series
 from .ch9_sgm import check_process, make_mixture, make_schedule, mixture_params, process_params
@@ -67,7 +68,8 @@ class DynamicalRegimes(Experiment):
         "return probability of the exact mixture (N → ∞) drops around it. Hence t_c < t_s: "
         "memorization sets in before speciation. Embedding the grid in d dimensions with "
         "isotropic noise spreads the training points apart and delays the collapse, the "
-        "high-dimensional regime of refs [78, 79]. The sweep runs over t, adding points."
+        "high-dimensional regime of refs [78, 79]. The sweep sketches the whole t range "
+        "first (both ends, then midpoints) and then refines it."
     )
     equations = (
         r"$w_n(x_t) = \frac{e^{-\|x_t - \alpha_t x^{(n)}\|^2/2\mathrm{var}_t}}"
@@ -108,16 +110,16 @@ class DynamicalRegimes(Experiment):
     views = (
         Curves("p_ret", "Return to the own training point, and mode retention (N → ∞)",
                series=(
-                   Series("p_same_mode", x="t_grid", label="modes: P_same (N → ∞)"),
-                   Series("p_ret", x="t_grid", names="n_names"),
+                   Series("p_same_mode_done", x="t_done", label="modes: P_same (N → ∞)"),
+                   Series("p_ret_done", x="t_done", names="n_names"),
                    Series("collapse_y", x="collapse_t", label="collapse t_c (P_ret = ½)",
                           style="dots"),
                ), hlines=("half",), vlines=("t_speciation", "t"), logx=True,
                xlabel="diffusion time t", ylabel="P_ret(t) = E Σ w_n²"),
         Curves("participation", "Participation ratio 1/Σ w_n² (1 to N)",
-               series=(Series("mode_participation", x="t_grid",
+               series=(Series("mode_participation_done", x="t_done",
                               label="modes: E 1/Σ w_k² (N → ∞)"),
-                       Series("participation", x="t_grid", names="n_names"),),
+                       Series("participation_done", x="t_done", names="n_names"),),
                vlines=("t_speciation", "t"), logx=True, logy=True,
                xlabel="diffusion time t", ylabel="1/Σ w_n²"),
         Particles("uturns", "Smallest N at t: training points, then probes x_t whose exact "
@@ -141,6 +143,12 @@ class DynamicalRegimes(Experiment):
         "n_names": "(k,) labels 'N = …' of the rows",
         "p_same_mode": "(n_t,) exact mode-level P_same(t) of the mixture (N → ∞)",
         "mode_participation": "(n_t,) exact mode-level E 1/Σ_k w_k² (1 to grid²)",
+        "t_done": "(r,) the times of the grid computed so far (the sweep goes coarse to "
+                  "fine: both ends, then midpoints), in grid order",
+        "p_ret_done": "(k, r) p_ret at t_done",
+        "participation_done": "(k, r) participation at t_done",
+        "p_same_mode_done": "(r,) p_same_mode at t_done",
+        "mode_participation_done": "(r,) mode_participation at t_done",
         "collapse_t": "(m,) collapse times found so far",
         "collapse_y": "(m,) the level ½ at those times",
         "collapse_text": "text: t_c for every N ('—': not reached)",
@@ -185,7 +193,8 @@ class DynamicalRegimes(Experiment):
         self.view = uturn_view(points[:sizes[0]], float(schedule.alpha(T_FIRST)),
                                float(schedule.var(T_FIRST)), uniform, noise, show_rng)
         step, spent = 0, 0.0
-        for i, t in enumerate(t_grid):
+        for done, i in enumerate(refinement_order(n_t)):  # the whole curves early, refined
+            t = t_grid[i]
             alpha, var = float(schedule.alpha(t)), float(schedule.var(t))
             law = uturn_law(flat, alpha, var)
             curves["p_same_mode"][i], curves["mode_participation"][i] = (law.p_same,
@@ -200,12 +209,12 @@ class DynamicalRegimes(Experiment):
                     spent += min(chunk, m - lo) * n * (1 + d / 8)
                     if spent >= FRAME_UNITS and lo + chunk < m:  # a long point: show progress
                         spent, step = 0.0, step + 1
-                        yield self._frame(step, t, n, (i + j / k) / n_t)
+                        yield self._frame(step, t, n, (done + j / k) / n_t)
                 curves["p_ret"][j, i], curves["participation"][j, i] = (w2.mean(),
                                                                         np.mean(1.0 / w2))
             spent, step = 0.0, step + 1
             self.view = uturn_view(points[:sizes[0]], alpha, var, uniform, noise, show_rng)
-            yield self._frame(step, t, sizes[-1], (i + 1) / n_t)
+            yield self._frame(step, t, sizes[-1], (done + 1) / n_t)
 
     def _frame(self, step: int, t: float, n: int, progress: float) -> Frame:
         collapse = [crossing_time(self.t_grid, row, 0.5, log=True)
@@ -213,7 +222,10 @@ class DynamicalRegimes(Experiment):
         found = np.array([c for c in collapse if np.isfinite(c)])
         text = "; ".join(f"N = {size}: {c:.4g}" if np.isfinite(c) else f"N = {size}: —"
                          for size, c in zip(self.sizes, collapse, strict=True))
+        cols = done_columns(self.curves["p_ret"])  # the points of the sweep computed so far
+        shown = {f"{k}_done": v[..., cols] for k, v in self.curves.items()}
         return {**self.const, **self.view, **{k: v.copy() for k, v in self.curves.items()},
+                **shown, "t_done": self.t_grid[cols],
                 "step": step, "t": float(t), "current_N": n, "progress": float(progress),
                 "collapse_t": found, "collapse_y": np.full(len(found), 0.5),
                 "collapse_text": text}
