@@ -337,7 +337,7 @@ class HarmonicPID(Experiment):
     }
     history_fields = ("certainty_t", "certainty_sim")
     nonfinite_fields = frozenset({"t_decision", "t_decision_sim"})
-    default_steps_per_frame = 20
+    default_steps_per_frame = 4  # 2000 steps last ~8 s at 60 fps: watchable
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)

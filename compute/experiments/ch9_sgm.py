@@ -294,6 +294,7 @@ class ScoreDiffusionGrid(Experiment):
         "process": "text: the process being shown (forward noising, training, reverse ...)",
     }
     history_fields = ("loss_step", "loss")
+    default_steps_per_frame = 2  # a 1000-step reverse run lasts ~8 s at 60 fps: watchable
 
     @classmethod
     def hidden_views(cls, p) -> frozenset[str]:
@@ -544,6 +545,7 @@ class ReverseNoiseSweep(Experiment):
         "cells_total": "cells in the sweep",
     }
     nonfinite_fields = frozenset({"kl", "rms", "stray"})
+    default_steps_per_frame = 2  # the sweep lasts ~12 s at 60 fps, not 2 s
 
     @classmethod
     def check(cls, p) -> None:

@@ -254,6 +254,7 @@ class SpaceTimeDiffusion(Experiment):
         "sigma": "pixel noise σ of the data",
     }
     nonfinite_fields = frozenset({"forward_image", "reverse_image", "snr"})
+    default_steps_per_frame = 2  # out and back in ~7 s at 60 fps, not 1.4 s
 
     @classmethod
     def check(cls, p) -> None:

@@ -209,9 +209,11 @@ def test_frame_chunk_respects_speed_budget_and_minimum_frames():
 
 
 # -- the experiments ----------------------------------------------------------------------
-def run_all(exp_id, params):
-    frames = list(checked_frames(compute.get(exp_id)(params)))
-    return frames
+def run_all(exp_id, params, speed=50):
+    """Every frame of a run, ``speed`` steps a frame (what is tested does not depend on it)."""
+    exp = compute.get(exp_id)(params)
+    exp.set_steps_per_frame(speed)
+    return list(checked_frames(exp))
 
 
 def test_sgm9_runs_to_t0_and_samples_the_grid():

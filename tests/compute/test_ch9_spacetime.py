@@ -162,8 +162,9 @@ def test_tile_places_images_upright_with_gaps():
 
 
 def test_experiment_runs_forward_then_reverse():
-    frames = list(checked_frames(compute.get("ch9.spacetime")({"side": 4, "steps": 100,
-                                                               "n_samples": 9})))
+    exp = compute.get("ch9.spacetime")({"side": 4, "steps": 100, "n_samples": 9})
+    exp.set_steps_per_frame(10)
+    frames = list(checked_frames(exp))
     phases = [f["phase"] for f in frames]
     assert phases[0] == "forward" and phases[-1] == "reverse"
     assert phases == sorted(phases)  # forward frames, then reverse frames
