@@ -119,7 +119,7 @@ def test_preset_file_sets_values_and_warns_on_unknown_keys(capsys, tmp_path):
 @pytest.mark.parametrize("exp_id", IDS)
 def test_render_png_is_not_blank(capsys, tmp_path, qapp, exp_id):
     out_file = tmp_path / "view.png"
-    code, out, _ = run_cli(capsys, "render", exp_id, "--frames", "4", "--size", "640x480",
+    code, out, _ = run_cli(capsys, "render", exp_id, "--frames", "2", "--size", "640x480",
                            "--out", str(out_file))
     assert code == 0, out
     image = QtGui.QImage(str(out_file))

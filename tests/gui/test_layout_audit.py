@@ -30,7 +30,7 @@ IDS = [info.id for info in compute.catalog()]
 TIMEOUT = 20_000
 MIN_PLOT = (220, 150)  # smallest useful plot dock at 1600x1000 (width, height)
 MIN_SHARE = 0.3  # data span / view span below which the data look lost in the plot
-PLAY_SECONDS = 1.5  # played before checking, and the span of the frame-rate figure
+PLAY_SECONDS = 0.8  # played before checking, and the span of the frame-rate figure
 
 
 @pytest.fixture(scope="module")
@@ -241,9 +241,9 @@ def test_every_experiment_in_the_window(window, qtbot, exp_id):
     before = bytes(page.saveState())
     window.appearance.set_presentation(True)
     qtbot.waitUntil(lambda: window.width() == 1920, timeout=TIMEOUT)
-    play_for(qtbot, page, 0.5)
+    play_for(qtbot, page, 0.3)
     page.pause()
-    settle(qtbot, 400)
+    settle(qtbot, 300)
     font_px = window.appearance.theme.font_pt * 96 / 72
     minimum = (int(16 * font_px), int(9 * font_px))
     problems += [f"presentation: {p}" for p in audit(page, qtbot, minimum)]

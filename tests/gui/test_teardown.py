@@ -113,23 +113,23 @@ def test_closing_tabs_in_any_order_while_running_frees_each_page_cleanly(qtbot, 
     win.resize(1200, 800)
     win.show()
     pages = [win.open_experiment(exp_id, playing=True) for exp_id in (LANGEVIN, ZOO, REVNOISE)]
-    win.split_view(True)  # the last one opened moves to the right-hand group
-    assert len(win.groups) == 2
+    win.set_split(True)  # the last one opened moves to the right-hand group
+    assert len(win.tab_groups.groups) == 2
     roots = [root_item_address(page.param_panel) for page in pages]
     try:
         for position, closing in enumerate(order):
             page = pages[closing]
             worker = page.session.worker
-            group, index = win._locate(page)
+            group, index = win.tab_groups.locate(page)
             win.close_tab(index, group)
             delete_deferred()
             assert not shiboken6.isValid(page)
             assert worker is None or not worker.isRunning()
             assert registered_at(roots[closing]) == [], f"page {closing} closed {position + 1}."
             for other in order[position + 1:]:  # each shown in turn: it still draws
-                group, index = win._locate(pages[other])
+                group, index = win.tab_groups.locate(pages[other])
                 group.setCurrentIndex(index)
                 frames_flow(qtbot, pages[other])
-        assert win.pages() == [] and len(win.groups) == 1
+        assert win.pages() == [] and len(win.tab_groups.groups) == 1
     finally:
         win.close()

@@ -101,7 +101,7 @@ def test_only_explanations_on_screen_render_their_equations(window, qtbot):
     pages = [window.open_experiment(i, new_tab=True) for i in PROBE_IDS[:3]]
     qtbot.waitUntil(lambda: pages[-1].explanation.equations_ready, timeout=TIMEOUT)
     assert not any(page.explanation.equations_ready for page in pages[:-1])
-    window.tabs.setCurrentWidget(pages[0])
+    window.tab_groups.current.setCurrentWidget(pages[0])
     qtbot.waitUntil(lambda: pages[0].explanation.equations_ready, timeout=TIMEOUT)
 
 

@@ -46,8 +46,9 @@ def _warm_up(app) -> None:
     from mgai_lab.session import ExperimentSession
 
     # libraries that start a thread pool when loaded: load them here, not in a worker (whose
-    # name the pool threads would inherit) in the middle of a test
-    for module in ("scipy.special", "scipy.stats", "scipy.linalg"):
+    # name the pool threads would inherit) in the middle of a test; torch also takes ~2 s to
+    # import, which a fuzzed first frame must not count against its time limit
+    for module in ("scipy.special", "scipy.stats", "scipy.linalg", "torch"):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     for cls in RUNNABLE:

@@ -44,7 +44,7 @@ from mgai_lab import presets
 # per experiment: EXAMPLES drawn parameter sets, each run FRAMES_PER_EXAMPLE frames when
 # accepted (the suite's budget is a few seconds per experiment at ~150 experiments)
 FRAMES_PER_EXAMPLE = 2
-EXAMPLES = 8
+EXAMPLES = 5
 
 
 # -- strategies -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _reliability import RUNNABLE, RUNNABLE_IDS
+from _reliability import PROBE_IDS, RUNNABLE
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from mgai_lab import equations, presets
@@ -85,8 +85,11 @@ def bad_presets(cls) -> dict[str, bytes]:
     return out
 
 
-@pytest.mark.parametrize("exp_id", RUNNABLE_IDS)
+@pytest.mark.parametrize("exp_id", PROBE_IDS)
 def test_bad_presets_are_refused_and_change_nothing(window, qtbot, tmp_path, exp_id):
+    """Every kind of bad file, through the window (one experiment per chapter: reading a
+    file is the same code for all; each experiment's own bad values are refused by name in
+    test_bad_parameters.py)."""
     page = window.open_experiment(exp_id, playing=True)
     qtbot.waitUntil(lambda: page.frames_shown >= 1, timeout=TIMEOUT_MS)
     clipboard = QtWidgets.QApplication.clipboard()
