@@ -1,0 +1,214 @@
+"""Small matrices side by side with their values printed (a :class:`compute.views.Matrices`):
+a worked computation laid out as the book writes it, filling in entry by entry."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from compute.views import Matrices
+
+from .base import PlotPanel
+from .theme import Theme
+
+GAP = 1.0  # cells between two matrices
+TITLE_ROOM = 1.3  # cells above each matrix for its title
+
+
+def as_matrix(value: Any) -> np.ndarray:
+    """A 2D float array from a 2D field, a 1D field (a row) or a scalar (1×1)."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a[None, :]
+    if a.ndim > 2:
+        return a.reshape(a.shape[0], -1)
+    return a
+
+
+class MatricesPanel(PlotPanel):
+    """Cells as images on a symmetric colour scale, values as text, titles above."""
+
+    view: Matrices
+
+    def __init__(self, view: Matrices, theme: Theme, parent=None):
+        super().__init__(view, theme, parent)
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.lut = pg.colormap.get(view.colormap).getLookupTable(nPts=256, alpha=True)
+        self.images: list[pg.ImageItem] = []
+        self.texts: list[pg.TextItem] = []
+        self.frames_items: list[QtWidgets.QGraphicsRectItem] = []
+        self.mats: list[np.ndarray | None] = []
+        self.origins: list[tuple[float, float]] = []
+        self.titles: list[str] = []
+        self.style_items()
+
+    def style_items(self) -> None:
+        super().style_items()
+        self.plot.setTitle(None)  # the dock carries the title
+        self.plot.showGrid(x=False, y=False)
+        if self.last_frame is not None:
+            self._draw()
+
+    def _font(self, scale: float = 1.0, bold: bool = False) -> QtGui.QFont:
+        font = QtGui.QFont()
+        font.setPointSizeF(self.theme.font_pt * scale)
+        font.setBold(bold)
+        return font
+
+    def show_frame(self, frame: Mapping[str, Any]) -> None:
+        view = self.view
+        if not self.changed(frame, *view.matrices, view.titles_field, view.boxes):
+            return
+        self.mats = [as_matrix(frame[name]) if name in frame else None for name in view.matrices]
+        titles = list(view.titles)
+        if view.titles_field and view.titles_field in frame:
+            titles = [str(s) for s in frame[view.titles_field]]
+        self.titles = (titles + list(view.matrices[len(titles):]))[: len(view.matrices)]
+        self.boxes = (np.asarray(frame[view.boxes], dtype=float).reshape(-1, 5)
+                      if view.boxes and view.boxes in frame else np.zeros((0, 5)))
+        self._draw()
+
+    def _clear(self) -> None:
+        for item in (*self.images, *self.texts, *self.frames_items):
+            self.plot.removeItem(item)
+        self.images, self.texts, self.frames_items = [], [], []
+
+    def _place(self, per_row: int) -> tuple[list[tuple[float, float]], float, float]:
+        """Origins of the matrices, ``per_row`` to a row, and the total width and height."""
+        origins: list[tuple[float, float]] = []
+        x = y = 0.0
+        row_height = width = 0.0
+        count = 0
+        for m in self.mats:
+            if m is None:
+                origins.append((math.nan, math.nan))
+                continue
+            if count and count % per_row == 0:
+                x = 0.0
+                y += row_height + TITLE_ROOM + GAP
+                row_height = 0.0
+            origins.append((x, y + TITLE_ROOM))
+            x += m.shape[1] + GAP
+            width = max(width, x - GAP)
+            row_height = max(row_height, m.shape[0])
+            count += 1
+        return origins, width, y + TITLE_ROOM + row_height
+
+    def _layout(self) -> None:
+        """Origins (x, y) of the matrices: rows of matrices, as many per row as make the
+        cells largest in the panel's current shape."""
+        shown = sum(m is not None for m in self.mats)
+        vb = self.plot.getViewBox()
+        aspect = (vb.width() / vb.height()) if vb.height() > 10 and vb.width() > 10 else 1.6
+        best = None
+        for per_row in range(1, max(shown, 1) + 1):
+            origins, width, height = self._place(per_row)
+            cell = min(aspect / max(width, 1e-9), 1.0 / max(height, 1e-9))
+            if best is None or cell > best[0] * 1.0001:
+                best = (cell, origins)
+        self.origins = best[1]
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.mats:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._clear()
+        if not self.mats:
+            return
+        self._layout()
+        fg = self.theme.foreground
+        xs, ys = [0.0], [0.0]
+        for i, m in enumerate(self.mats):
+            if m is None:
+                continue
+            x0, y0 = self.origins[i]
+            rows, cols = m.shape
+            finite = m[np.isfinite(m)]
+            top = float(np.abs(finite).max()) if finite.size else 1.0
+            top = top if top > 0 else 1.0
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setImage(m.astype(np.float32), levels=(-top, top), lut=self.lut,
+                           autoLevels=False)
+            image.setRect(QtCore.QRectF(x0, y0, cols, rows))
+            image.setOpacity(0.75)
+            self.plot.addItem(image)
+            self.images.append(image)
+            outline = QtWidgets.QGraphicsRectItem(x0, y0, cols, rows)
+            pen = QtGui.QPen(pg.mkColor(fg))
+            pen.setCosmetic(True)
+            pen.setWidthF(max(1.0, self.theme.line_width / 2))
+            outline.setPen(pen)
+            self.plot.addItem(outline)
+            self.frames_items.append(outline)
+            title = pg.TextItem(self.titles[i], color=fg, anchor=(0.5, 1.0))
+            title.setFont(self._font(1.0, bold=True))
+            title.setPos(x0 + cols / 2, y0 - 0.1)
+            self.plot.addItem(title)
+            self.texts.append(title)
+            if max(rows, cols) <= self.view.max_printed:
+                font = self._font(0.95 if max(rows, cols) <= 6 else 0.8)
+                for r in range(rows):
+                    for c in range(cols):
+                        v = m[r, c]
+                        if not np.isfinite(v):
+                            continue
+                        text = pg.TextItem(self._fmt(v), color=fg, anchor=(0.5, 0.5))
+                        text.setFont(font)
+                        text.setPos(x0 + c + 0.5, y0 + r + 0.5)
+                        self.plot.addItem(text)
+                        self.texts.append(text)
+            xs += [x0, x0 + cols]
+            ys += [y0 - TITLE_ROOM, y0 + rows]
+        self._draw_boxes()
+        self.plot.setRange(xRange=(min(xs) - 0.3, max(xs) + 0.3),
+                           yRange=(min(ys) - 0.1, max(ys) + 0.3), padding=0)
+
+    def _fmt(self, v: float) -> str:
+        text = self.view.value_format.format(v)
+        return "0" if text in ("-0", "0.0", "-0.0") else text
+
+    def _draw_boxes(self) -> None:
+        pen = QtGui.QPen(pg.mkColor(self.theme.reference))
+        pen.setCosmetic(True)
+        pen.setWidthF(self.theme.line_width * 1.6)
+        for k, r, c, nr, nc in self.boxes:
+            k = int(k)
+            if not 0 <= k < len(self.mats) or self.mats[k] is None:
+                continue
+            x0, y0 = self.origins[k]
+            rect = QtWidgets.QGraphicsRectItem(x0 + c, y0 + r, nc, nr)
+            rect.setPen(pen)
+            self.plot.addItem(rect)
+            self.frames_items.append(rect)
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """(matrix, row, column) under plot point (x, y), or None."""
+        for k, m in enumerate(self.mats):
+            if m is None:
+                continue
+            x0, y0 = self.origins[k]
+            rows, cols = m.shape
+            if x0 <= x < x0 + cols and y0 <= y < y0 + rows:
+                return k, int(y - y0), int(x - x0)
+        return None
+
+    def hover_text(self, x: float, y: float) -> str:
+        where = self.cell_at(x, y)
+        if where is None:
+            return self.view.title
+        k, r, c = where
+        v = self.mats[k][r, c]
+        shown = "not computed yet" if not np.isfinite(v) else f"{v:.6g}"
+        return f"{self.view.title}: {self.titles[k]}[{r + 1}, {c + 1}] = {shown}"
