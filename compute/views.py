@@ -233,8 +233,8 @@ class Matrices(View):
     ``matrices`` names the fields, each a 2D array (a 1D field is a row, a scalar 1×1);
     ``titles`` labels them (``titles_field``, a field of strings, overrides it, so a step
     can relabel). NaN entries are not computed yet and stay blank; a field absent from a
-    frame is drawn as nothing. ``boxes`` is an optional (b, 5) field of outlined blocks
-    (matrix index, first row, first column, rows, columns): a sliding window, the
+    frame, or of size 0, is drawn as nothing. ``boxes`` is an optional (b, 5) field of
+    outlined blocks (matrix index, first row, first column, rows, columns): a sliding window, the
     entries being combined, the observed cells. Values are printed when a matrix has at
     most ``max_printed`` rows and columns, with ``value_format``. Each matrix is coloured
     on its own symmetric scale (blue negative, red positive).

@@ -182,6 +182,7 @@ class MatrixEditor(QtWidgets.QWidget):
 
     def _fill(self, value) -> None:
         rows, cols = len(value), len(value[0])
+        resized = (rows, cols) != (self.table.rowCount(), self.table.columnCount())
         self.table.blockSignals(True)
         try:
             self.table.setRowCount(rows)
@@ -197,9 +198,10 @@ class MatrixEditor(QtWidgets.QWidget):
             self.table.blockSignals(False)
         self._show_error(None)
         self._update_buttons()
-        self.table.setFixedHeight(self._table_height())
-        self.updateGeometry()
-        self.resized.emit()
+        if resized:  # a new shape: a new height (and the tree row follows)
+            self.table.setFixedHeight(self._table_height())
+            self.updateGeometry()
+            self.resized.emit()
 
     def _table_height(self) -> int:
         t = self.table
@@ -263,13 +265,15 @@ class MatrixEditor(QtWidgets.QWidget):
                                            else QtGui.QBrush())
         finally:
             self.table.blockSignals(False)
+        was_shown = not self.message.isHidden()
         if exc is None:
             self.message.hide()
         else:
             self.message.setText(f"{self.param.label}: {exc.message} — the run keeps the "
                                  "last good matrix")
             self.message.show()
-        self.resized.emit()
+        if was_shown != (exc is not None):
+            self.resized.emit()
 
     def _resize(self, action: str) -> None:
         value = [list(row) for row in self._value]

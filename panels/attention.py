@@ -99,6 +99,7 @@ class AttentionPanel(PlotPanel):
                                         interactive=False)
         self.colorbar.setImageItem(pg.ImageItem(axisOrder="row-major"), insert_in=self.plot)
         self.weights: np.ndarray | None = None
+        self._built: tuple | None = None
         self.queries: list[str] = []
         self.keys: list[str] = []
         self.heads: list[str] = []
@@ -127,6 +128,7 @@ class AttentionPanel(PlotPanel):
             self.mode_box.setCurrentIndex(MODES.index(mode))  # calls back here
             return
         self.mode = mode
+        self._built = None
         self._draw()
 
     # -- frames --------------------------------------------------------------------------
@@ -139,10 +141,15 @@ class AttentionPanel(PlotPanel):
             return
         w = as_heads(frame[view.weights])
         n_heads, n, m = w.shape
-        self.weights = w
-        self.queries = labels_of(frame, view.query_labels, n, view.query_axis)
-        self.keys = labels_of(frame, view.key_labels, m, view.key_axis)
-        self.heads = labels_of(frame, view.head_labels, n_heads, "head")
+        queries = labels_of(frame, view.query_labels, n, view.query_axis)
+        keys = labels_of(frame, view.key_labels, m, view.key_axis)
+        heads = labels_of(frame, view.head_labels, n_heads, "head")
+        same_labels = (queries, keys, heads) == (self.queries, self.keys, self.heads)
+        if same_labels and self.weights is not None and self.weights.shape == w.shape \
+                and np.array_equal(self.weights, w, equal_nan=True):
+            return  # the same weights again (a new array of equal values)
+        self.weights = w.copy()
+        self.queries, self.keys, self.heads = queries, keys, heads
         self.levels = shared_levels(w, view.levels)
         self._draw()
 
@@ -154,16 +161,26 @@ class AttentionPanel(PlotPanel):
             if self.legend is not None:
                 self.legend.removeItem(item)
         self.images, self.head_titles, self.cell_texts = [], [], []
+        self.cell_index = {}
         self.token_texts, self.line_items, self.legend_keys = [], [], []
 
     def _draw(self) -> None:
-        self._clear()
         if self.weights is None:
+            self._clear()
             return
         if self.mode == "heatmap":
+            key = ("heatmap", self.weights.shape, tuple(self.queries), tuple(self.keys),
+                   tuple(self.heads), self.levels)
+            if key == self._built:
+                self._update_heatmaps()  # same layout: new values in place
+                return
+            self._clear()
             self._draw_heatmaps()
+            self._built = key
         else:
+            self._clear()
             self._draw_lines()
+            self._built = None
 
     # -- heat maps -----------------------------------------------------------------------
     def block_origin(self, h: int) -> tuple[float, float]:
@@ -192,7 +209,8 @@ class AttentionPanel(PlotPanel):
         self.colorbar.setLevels((lo, hi))
         self.colorbar.show()
         if n_heads * n * m <= ANNOTATE_MAX_CELLS:
-            self._annotate(w, lo, hi)
+            self._annotate(w)
+            self._update_texts(w, lo, hi)
         self._set_ticks(w.shape)
         rows, cols = head_grid(n_heads)
         self.plot.showAxis("left")
@@ -201,19 +219,39 @@ class AttentionPanel(PlotPanel):
         self.plot.setRange(xRange=(0, cols * (m + GAP) - GAP),
                            yRange=(top, rows * (n + 2 * GAP) - 2 * GAP), padding=0.02)
 
-    def _annotate(self, w: np.ndarray, lo: float, hi: float) -> None:
+    def _annotate(self, w: np.ndarray) -> None:
+        """One text item per cell (filled and shown by _update_texts)."""
         n_heads, n, m = w.shape
+        self.cell_index: dict[tuple[int, int, int], pg.TextItem] = {}
         for h in range(n_heads):
             x0, y0 = self.block_origin(h)
             for i in range(n):
                 for j in range(m):
-                    value = w[h, i, j]
-                    if not np.isfinite(value):
-                        continue
-                    frac = (value - lo) / (hi - lo) if hi > lo else 0.0
-                    color = "#000000" if frac > 0.6 else "#FFFFFF"  # readable on viridis
-                    self.cell_texts.append(self.text_item(
-                        f"{value:.2f}", color, (0.5, 0.5), x0 + j + 0.5, y0 + i + 0.5))
+                    text = self.text_item("", self.theme.foreground, (0.5, 0.5),
+                                          x0 + j + 0.5, y0 + i + 0.5)
+                    self.cell_texts.append(text)
+                    self.cell_index[(h, i, j)] = text
+
+    def _update_texts(self, w: np.ndarray, lo: float, hi: float) -> None:
+        for (h, i, j), text in getattr(self, "cell_index", {}).items():
+            value = w[h, i, j]
+            if not np.isfinite(value):
+                text.setVisible(False)
+                continue
+            frac = (value - lo) / (hi - lo) if hi > lo else 0.0
+            color = "#000000" if frac > 0.6 else "#FFFFFF"  # readable on viridis
+            label = f"{value:.2f}"
+            if text.textItem.toPlainText() != label or text.color.name() != color.lower():
+                text.setText(label, color=color)
+            text.setVisible(True)
+
+    def _update_heatmaps(self) -> None:
+        w = self.weights
+        lo, hi = self.levels
+        for h, image in enumerate(self.images):
+            image.setImage(w[h].astype(np.float32), autoLevels=False, levels=(lo, hi))
+        if self.cell_texts:
+            self._update_texts(w, lo, hi)
 
     def _set_ticks(self, shape: tuple[int, int, int]) -> None:
         n_heads, n, m = shape
@@ -284,6 +322,7 @@ class AttentionPanel(PlotPanel):
             font.setPointSizeF(self.theme.font_pt * 0.9)
             axis.setStyle(tickFont=font)
         if self.weights is not None:
+            self._built = None
             self._draw()
 
     def weight_at(self, x: float, y: float) -> tuple[int, int, int] | None:

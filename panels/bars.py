@@ -34,33 +34,43 @@ class BarsPanel(PlotPanel):
         self.series_names: list[str] = []
         self.reference = pg.ScatterPlotItem(pxMode=True, symbol="_")
         self.plot.addItem(self.reference)
-        self.ring = pg.ScatterPlotItem(pxMode=True, symbol="t1")
-        self.plot.addItem(self.ring)
         self.texts: list[pg.TextItem] = []
         self.values: np.ndarray | None = None
         self.labels: list[str] = []
-        self.add_legend()
+        self.highlighted = -1
         self._ref_in_legend = False
         self.style_items()
 
     def style_items(self) -> None:
         super().style_items()
         self.plot.setTitle(None)  # the dock carries the title
+        font = QtGui.QFont()
+        font.setPointSizeF(self.theme.font_pt * 0.9)
+        for text in getattr(self, "texts", []):
+            text.setFont(font)
+            text.setColor(self.theme.foreground)
         self.plot.showGrid(x=False, y=True, alpha=self.theme.grid_alpha)
         self.reference.setPen(pg.mkPen(self.theme.reference, width=self.theme.line_width * 1.5))
         self.reference.setBrush(pg.mkBrush(self.theme.reference))
         self.reference.setSize(self.theme.marker_px * 4)
-        self.ring.setBrush(pg.mkBrush(self.theme.reference))
-        self.ring.setPen(None)
-        self.ring.setSize(self.theme.marker_px * 2)
         for i, item in enumerate(self.bar_items):
             self._style_bar(item, i)
 
-    def _style_bar(self, item: pg.BarGraphItem, i: int) -> None:
+    def _style_bar(self, item: pg.BarGraphItem, i: int, n_bars: int | None = None) -> None:
+        """Series colours; the highlighted category (a single series) in the reference
+        colour."""
         color = self.theme.color(i) if len(self.bar_items) > 1 else self.theme.accent
         fill = pg.mkColor(color)
         fill.setAlpha(200)
-        item.setOpts(brush=pg.mkBrush(fill), pen=pg.mkPen(self.theme.foreground, width=1))
+        pen = pg.mkPen(self.theme.foreground, width=1)
+        if n_bars is not None and len(self.bar_items) == 1 and 0 <= self.highlighted < n_bars:
+            marked = pg.mkColor(self.theme.reference)
+            marked.setAlpha(220)
+            brushes = [pg.mkBrush(marked if j == self.highlighted else fill)
+                       for j in range(n_bars)]
+            item.setOpts(brushes=brushes, brush=None, pen=pen)
+        else:
+            item.setOpts(brush=pg.mkBrush(fill), brushes=None, pen=pen)
 
     def _ensure_series(self, names: list[str]) -> None:
         if names == self.series_names:
@@ -74,8 +84,9 @@ class BarsPanel(PlotPanel):
             item = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.5)
             self.plot.addItem(item)
             self.bar_items.append(item)
-            if name and len(names) > 1 and self.legend is not None:
-                self.legend.addItem(item, name)
+            if name and len(names) > 1:
+                self.add_legend().addItem(item, name)
+                self.style_legend()
         self.series_names = names
         for i, item in enumerate(self.bar_items):
             self._style_bar(item, i)
@@ -105,13 +116,14 @@ class BarsPanel(PlotPanel):
         base = 0.0
         if view.logy:
             base = math.floor(float(finite.min())) if finite.size else 0.0
+        self.highlighted = int(frame[view.highlight]) if (
+            view.highlight and view.highlight in frame) else -1
         for i, item in enumerate(self.bar_items):
             x = np.arange(k) - GROUP_WIDTH / 2 + (i + 0.5) * width
-            h = heights[i]
-            ok = np.isfinite(h)
-            item.setOpts(x=x[ok], height=(h[ok] - base), y0=base, width=width * 0.92)
+            h = np.where(np.isfinite(heights[i]), heights[i], base)  # NaN: an empty bar
+            item.setOpts(x=x, height=(h - base), y0=base, width=width * 0.92)
+            self._style_bar(item, i, k)
         self._set_reference(frame, k)
-        self._set_highlight(frame, heights, base)
         self._print_values(values, heights, width)
         step = max(1, math.ceil(k / 20))
         self.plot.getAxis("bottom").setTicks([[(j, self.labels[j]) for j in range(0, k, step)],
@@ -126,50 +138,33 @@ class BarsPanel(PlotPanel):
         ref = self._height(np.asarray(frame[view.reference], dtype=float).ravel()[:k])
         ok = np.isfinite(ref)
         self.reference.setData(np.arange(k)[ok], ref[ok])
-        if not self._ref_in_legend and self.legend is not None:
-            self.legend.addItem(self.reference, view.reference_label)
+        if not self._ref_in_legend:
+            self.add_legend().addItem(self.reference, view.reference_label)
             self._ref_in_legend = True
             self.style_legend()
 
-    def _set_highlight(self, frame: Mapping[str, Any], heights: np.ndarray, base: float) -> None:
-        view = self.view
-        if not view.highlight or view.highlight not in frame:
-            self.ring.clear()
-            return
-        j = int(frame[view.highlight])
-        if not 0 <= j < heights.shape[1]:
-            self.ring.clear()
-            return
-        top = np.nanmax(heights[:, j]) if np.isfinite(heights[:, j]).any() else base
-        span = self._span(heights, base)
-        self.ring.setData([j], [top + 0.08 * span])
-
     def _print_values(self, values: np.ndarray, heights: np.ndarray, width: float) -> None:
-        for text in self.texts:
-            self.plot.removeItem(text)
-        self.texts = []
+        """The values above the bars (few bars only); text items are reused."""
         s, k = values.shape
-        if s * k > PRINT_MAX_BARS:
-            return
+        wanted = [] if s * k > PRINT_MAX_BARS else [
+            (i, j) for i in range(s) for j in range(k) if np.isfinite(heights[i, j])]
         font = QtGui.QFont()
         font.setPointSizeF(self.theme.font_pt * 0.9)
-        for i in range(s):
-            for j in range(k):
-                if not np.isfinite(heights[i, j]):
-                    continue
-                text = pg.TextItem(self.view.value_format.format(values[i, j]),
-                                   color=self.theme.foreground, anchor=(0.5, 1.0))
-                text.setFont(font)
-                text.setPos(j - GROUP_WIDTH / 2 + (i + 0.5) * width, heights[i, j])
-                self.plot.addItem(text)
-                self.texts.append(text)
-
-    @staticmethod
-    def _span(heights: np.ndarray, base: float) -> float:
-        finite = heights[np.isfinite(heights)]
-        if not finite.size:
-            return 1.0
-        return max(float(finite.max()) - min(base, float(finite.min())), 1e-12)
+        while len(self.texts) < len(wanted):
+            text = pg.TextItem(anchor=(0.5, 1.0))
+            text.setFont(font)
+            self.plot.addItem(text)
+            self.texts.append(text)
+        for n, text in enumerate(self.texts):
+            if n >= len(wanted):
+                text.setVisible(False)
+                continue
+            i, j = wanted[n]
+            label = self.view.value_format.format(values[i, j])
+            if text.textItem.toPlainText() != label:
+                text.setText(label, color=self.theme.foreground)
+            text.setPos(j - GROUP_WIDTH / 2 + (i + 0.5) * width, heights[i, j])
+            text.setVisible(True)
 
     def _set_range(self, heights: np.ndarray, k: int, base: float) -> None:
         view = self.view

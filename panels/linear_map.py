@@ -68,6 +68,8 @@ class LinearMapPanel(PlotPanel):
         self.arrows = pg.PlotDataItem(connect="pairs")
         self.curve_items: list[pg.PlotDataItem] = []
         self.curve_names: list[str] = []
+        self.grid0.setData(GRID[:, 0], GRID[:, 1], connect="finite")  # the originals: once
+        self.circle0.setData(CIRCLE[:, 0], CIRCLE[:, 1])
         for item in (self.area, self.shape_fill, self.grid0, self.grid1, self.circle0,
                      self.shape0, self.cloud, self.arrows, self.circle1, self.shape1,
                      self.axes_sv, *self.basis, self.orbit_line, self.orbit_dots):
@@ -121,6 +123,8 @@ class LinearMapPanel(PlotPanel):
         self.arrows.setPen(pg.mkPen(self._color(t.color(5), 200), width=thin))
         for i, item in enumerate(self.curve_items):
             item.setPen(self.pen(self.curve_color(i), 1.0))
+        for item in getattr(self, "labels", {}).values():
+            item.setFont(self._label_font())
 
     def curve_color(self, i: int) -> str:
         """Colours of the overlay curves: after the ones the map's own items use."""
@@ -131,15 +135,19 @@ class LinearMapPanel(PlotPanel):
         item = self.labels.get(key)
         if item is None:
             item = pg.TextItem(anchor=(0.0, 1.0))
+            item.setFont(self._label_font())
             self.plot.addItem(item, ignoreBounds=True)
             self.labels[key] = item
-        font = QtGui.QFont()
-        font.setPointSizeF(self.theme.font_pt)
-        item.setFont(font)
-        item.setText(text, color=color)
+        if (item.textItem.toPlainText(), item.color.name()) != (text, pg.mkColor(color).name()):
+            item.setText(text, color=color)
         item.setPos(float(x), float(y))
         self.label_points[key] = (float(x), float(y))
         item.setVisible(bool(np.isfinite(x) and np.isfinite(y)))
+
+    def _label_font(self) -> QtGui.QFont:
+        font = QtGui.QFont()
+        font.setPointSizeF(self.theme.font_pt)
+        return font
 
     def _hide_label(self, key: str) -> None:
         if key in self.labels:
@@ -157,7 +165,6 @@ class LinearMapPanel(PlotPanel):
         if view.grid:
             g1 = la.apply(A, GRID)
             self.grid1.setData(g1[:, 0], g1[:, 1], connect="finite")
-            self.grid0.setData(GRID[:, 0], GRID[:, 1], connect="finite")
             self.grid0.setVisible(orig)
             boxes.append(g1)
             if orig:
@@ -167,7 +174,6 @@ class LinearMapPanel(PlotPanel):
         if view.circle:
             c1 = la.apply(A, CIRCLE)
             self.circle1.setData(c1[:, 0], c1[:, 1])
-            self.circle0.setData(CIRCLE[:, 0], CIRCLE[:, 1])
             boxes.append(c1)
             if orig:
                 boxes.append(CIRCLE)
@@ -209,7 +215,8 @@ class LinearMapPanel(PlotPanel):
             shape = np.asarray(frame[view.shape], dtype=float).reshape(-1, 2)
             closed = np.vstack([shape, shape[:1]])
             mapped = la.apply(A, closed)
-            self.shape0.setData(closed[:, 0], closed[:, 1])
+            if self.changed(frame, view.shape):
+                self.shape0.setData(closed[:, 0], closed[:, 1])
             self.shape1.setData(mapped[:, 0], mapped[:, 1])
             set_polygon(self.shape_fill, mapped)
             boxes.append(mapped)
@@ -284,7 +291,9 @@ class LinearMapPanel(PlotPanel):
         return boxes
 
     def _ensure_curves(self, names: list[str]) -> None:
-        if names == self.curve_names:
+        """One item per curve, rebuilt only when the number of curves changes."""
+        if len(names) == len(self.curve_items):
+            self.curve_names = names
             return
         for item in self.curve_items:
             self.plot.removeItem(item)

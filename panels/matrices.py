@@ -1,5 +1,9 @@
 """Small matrices side by side with their values printed (a :class:`compute.views.Matrices`):
-a worked computation laid out as the book writes it, filling in entry by entry."""
+a worked computation laid out as the book writes it, filling in entry by entry.
+
+Items are built once per layout (the shapes and titles shown) and then updated in place:
+a frame that only changes values costs a few image uploads and the texts that changed.
+"""
 
 from __future__ import annotations
 
@@ -44,19 +48,25 @@ class MatricesPanel(PlotPanel):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.lut = pg.colormap.get(view.colormap).getLookupTable(nPts=256, alpha=True)
-        self.images: list[pg.ImageItem] = []
-        self.texts: list[pg.TextItem] = []
-        self.frames_items: list[QtWidgets.QGraphicsRectItem] = []
+        self.images: list[pg.ImageItem | None] = []
+        self.cell_texts: dict[tuple[int, int, int], pg.TextItem] = {}
+        self.title_items: list[pg.TextItem] = []
+        self.outline_items: list[QtWidgets.QGraphicsRectItem] = []
+        self.box_items: list[QtWidgets.QGraphicsRectItem] = []
         self.mats: list[np.ndarray | None] = []
         self.origins: list[tuple[float, float]] = []
         self.titles: list[str] = []
+        self.boxes = np.zeros((0, 5))
+        self._layout_key: tuple | None = None
+        self._shown: list[np.ndarray | None] = []
         self.style_items()
 
     def style_items(self) -> None:
         super().style_items()
         self.plot.setTitle(None)  # the dock carries the title
         self.plot.showGrid(x=False, y=False)
-        if self.last_frame is not None:
+        if self.mats:
+            self._layout_key = None  # rebuild with the theme's fonts and colours
             self._draw()
 
     def _font(self, scale: float = 1.0, bold: bool = False) -> QtGui.QFont:
@@ -65,11 +75,13 @@ class MatricesPanel(PlotPanel):
         font.setBold(bold)
         return font
 
+    # -- frames --------------------------------------------------------------------------
     def show_frame(self, frame: Mapping[str, Any]) -> None:
         view = self.view
         if not self.changed(frame, *view.matrices, view.titles_field, view.boxes):
             return
-        self.mats = [as_matrix(frame[name]) if name in frame else None for name in view.matrices]
+        mats = [as_matrix(frame[name]) if name in frame else None for name in view.matrices]
+        self.mats = [m if m is not None and m.size else None for m in mats]  # 0×0: unused
         titles = list(view.titles)
         if view.titles_field and view.titles_field in frame:
             titles = [str(s) for s in frame[view.titles_field]]
@@ -78,11 +90,15 @@ class MatricesPanel(PlotPanel):
                       if view.boxes and view.boxes in frame else np.zeros((0, 5)))
         self._draw()
 
-    def _clear(self) -> None:
-        for item in (*self.images, *self.texts, *self.frames_items):
-            self.plot.removeItem(item)
-        self.images, self.texts, self.frames_items = [], [], []
+    def _draw(self) -> None:
+        key = (tuple(None if m is None else m.shape for m in self.mats), tuple(self.titles))
+        if key != self._layout_key:
+            self._rebuild()
+            self._layout_key = key
+        self._update_values()
+        self._draw_boxes()
 
+    # -- layout --------------------------------------------------------------------------
     def _place(self, per_row: int) -> tuple[list[tuple[float, float]], float, float]:
         """Origins of the matrices, ``per_row`` to a row, and the total width and height."""
         origins: list[tuple[float, float]] = []
@@ -121,65 +137,116 @@ class MatricesPanel(PlotPanel):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.mats:
+            self._layout_key = None
             self._draw()
 
-    def _draw(self) -> None:
+    def _clear(self) -> None:
+        """Hide every item; rebuilding takes them from the pools again (creating text
+        items is the expensive part of a worked step that changes layout every frame)."""
+        for item in (*[i for i in self.images if i is not None], *self.outline_items):
+            self.plot.removeItem(item)
+        for text in (*self.cell_texts.values(), *self.title_items):
+            text.setVisible(False)
+        self._free_texts = [*self.cell_texts.values(), *self.title_items]
+        self.images, self.title_items, self.outline_items = [], [], []
+        self.cell_texts = {}
+        self._shown = []
+
+    def _text(self, text: str, anchor: tuple[float, float], x: float, y: float,
+              font: QtGui.QFont) -> pg.TextItem:
+        """A text item from the pool (or a new one), placed and shown."""
+        pool = getattr(self, "_free_texts", [])
+        if pool:
+            item = pool.pop()
+        else:
+            item = pg.TextItem()
+            self.plot.addItem(item)
+        item.setAnchor(anchor)
+        item.setFont(font)
+        item.setText(text, color=self.theme.foreground)
+        item.setPos(x, y)
+        item.setVisible(True)
+        return item
+
+    def _rebuild(self) -> None:
+        """Items for the current shapes and titles (values are set by _update_values)."""
         self._clear()
-        if not self.mats:
-            return
         self._layout()
         fg = self.theme.foreground
+        pen = QtGui.QPen(pg.mkColor(fg))
+        pen.setCosmetic(True)
+        pen.setWidthF(max(1.0, self.theme.line_width / 2))
+        bold_font = self._font(1.0, bold=True)
+        cell_font, small_font = self._font(0.95), self._font(0.8)
         xs, ys = [0.0], [0.0]
-        for i, m in enumerate(self.mats):
+        for k, m in enumerate(self.mats):
             if m is None:
+                self.images.append(None)
+                self._shown.append(None)
                 continue
-            x0, y0 = self.origins[i]
+            x0, y0 = self.origins[k]
             rows, cols = m.shape
-            finite = m[np.isfinite(m)]
-            top = float(np.abs(finite).max()) if finite.size else 1.0
-            top = top if top > 0 else 1.0
             image = pg.ImageItem(axisOrder="row-major")
-            image.setImage(m.astype(np.float32), levels=(-top, top), lut=self.lut,
-                           autoLevels=False)
-            image.setRect(QtCore.QRectF(x0, y0, cols, rows))
             image.setOpacity(0.75)
             self.plot.addItem(image)
             self.images.append(image)
+            self._shown.append(None)
             outline = QtWidgets.QGraphicsRectItem(x0, y0, cols, rows)
-            pen = QtGui.QPen(pg.mkColor(fg))
-            pen.setCosmetic(True)
-            pen.setWidthF(max(1.0, self.theme.line_width / 2))
             outline.setPen(pen)
             self.plot.addItem(outline)
-            self.frames_items.append(outline)
-            title = pg.TextItem(self.titles[i], color=fg, anchor=(0.5, 1.0))
-            title.setFont(self._font(1.0, bold=True))
-            title.setPos(x0 + cols / 2, y0 - 0.1)
-            self.plot.addItem(title)
-            self.texts.append(title)
+            self.outline_items.append(outline)
+            self.title_items.append(self._text(self.titles[k], (0.5, 1.0), x0 + cols / 2,
+                                               y0 - 0.1, bold_font))
             if max(rows, cols) <= self.view.max_printed:
-                font = self._font(0.95 if max(rows, cols) <= 6 else 0.8)
+                font = cell_font if max(rows, cols) <= 6 else small_font
                 for r in range(rows):
                     for c in range(cols):
-                        v = m[r, c]
-                        if not np.isfinite(v):
-                            continue
-                        text = pg.TextItem(self._fmt(v), color=fg, anchor=(0.5, 0.5))
-                        text.setFont(font)
-                        text.setPos(x0 + c + 0.5, y0 + r + 0.5)
-                        self.plot.addItem(text)
-                        self.texts.append(text)
+                        self.cell_texts[(k, r, c)] = self._text(
+                            "", (0.5, 0.5), x0 + c + 0.5, y0 + r + 0.5, font)
             xs += [x0, x0 + cols]
             ys += [y0 - TITLE_ROOM, y0 + rows]
-        self._draw_boxes()
         self.plot.setRange(xRange=(min(xs) - 0.3, max(xs) + 0.3),
                            yRange=(min(ys) - 0.1, max(ys) + 0.3), padding=0)
+
+    def _update_values(self) -> None:
+        for k, m in enumerate(self.mats):
+            if m is None:
+                continue
+            before = self._shown[k]
+            if before is not None and np.array_equal(before, m, equal_nan=True):
+                continue
+            self._shown[k] = m.copy()
+            finite = m[np.isfinite(m)]
+            top = float(np.abs(finite).max()) if finite.size else 1.0
+            top = top if top > 0 else 1.0
+            self.images[k].setImage(m.astype(np.float32), levels=(-top, top), lut=self.lut,
+                                    autoLevels=False)
+            x0, y0 = self.origins[k]  # (after the data: the rect scales the image's pixels)
+            self.images[k].setRect(QtCore.QRectF(x0, y0, m.shape[1], m.shape[0]))
+            rows, cols = m.shape
+            for r in range(rows):
+                for c in range(cols):
+                    text = self.cell_texts.get((k, r, c))
+                    if text is None:
+                        continue
+                    v = m[r, c]
+                    old = None if before is None else before[r, c]
+                    if old is not None and (old == v or (math.isnan(old) and math.isnan(v))):
+                        continue
+                    if np.isfinite(v):
+                        text.setText(self._fmt(v))
+                        text.setVisible(True)
+                    else:
+                        text.setVisible(False)
 
     def _fmt(self, v: float) -> str:
         text = self.view.value_format.format(v)
         return "0" if text in ("-0", "0.0", "-0.0") else text
 
     def _draw_boxes(self) -> None:
+        for item in self.box_items:
+            self.plot.removeItem(item)
+        self.box_items = []
         pen = QtGui.QPen(pg.mkColor(self.theme.reference))
         pen.setCosmetic(True)
         pen.setWidthF(self.theme.line_width * 1.6)
@@ -191,8 +258,9 @@ class MatricesPanel(PlotPanel):
             rect = QtWidgets.QGraphicsRectItem(x0 + c, y0 + r, nc, nr)
             rect.setPen(pen)
             self.plot.addItem(rect)
-            self.frames_items.append(rect)
+            self.box_items.append(rect)
 
+    # -- hover ---------------------------------------------------------------------------
     def cell_at(self, x: float, y: float) -> tuple[int, int, int] | None:
         """(matrix, row, column) under plot point (x, y), or None."""
         for k, m in enumerate(self.mats):

@@ -41,6 +41,8 @@ def morph_fraction(phase: int, ramp: int = 60, hold: int = 20) -> float:
 MAPS = ("custom", "rotation", "scaling", "projection-x", "projection-y", "shear")
 SHAPES = ("letter-F", "unit-square")
 ANIMATIONS = ("morph", "sweep", "iterate")
+VECTOR_NAMES = np.array(["x", "A x"])
+SHAPES_DRAWN = {"letter-F": la.letter_f(), "unit-square": la.unit_square()}  # reused objects
 ITERATE_STEPS = 24  # powers A^0 … A^24 before the orbit starts again
 ITERATE_ESCAPE = 1e4  # an orbit beyond this norm starts again early
 
@@ -218,7 +220,7 @@ class LinearMaps2D(Experiment):
         A = self.target(p)
         shown, s, power = self._shown(phase)
         x = np.array([p["x_1"], p["x_2"]])
-        shape = la.letter_f() if p["shape"] == "letter-F" else la.unit_square()
+        shape = SHAPES_DRAWN[p["shape"]]
         det = float(np.linalg.det(shown))
         base = abs(la.polygon_area(shape))
         ratio = abs(la.polygon_area(la.apply(shown, shape))) / base
@@ -252,8 +254,7 @@ class LinearMaps2D(Experiment):
             "shape": shape,
             "orbit": orbit,
             "vectors": np.array([[[0.0, 0.0], x], [[0.0, 0.0], Ax]]),
-            "vector_names": np.array([f"x = {la.format_vector(x, 3)}",
-                                      f"A x = {la.format_vector(Ax, 3)}"]),
+            "vector_names": VECTOR_NAMES,
             "det": det,
             "area_ratio": ratio,
             "trace": float(np.trace(shown)),
