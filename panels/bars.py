@@ -84,7 +84,7 @@ class BarsPanel(PlotPanel):
             item = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.5)
             self.plot.addItem(item)
             self.bar_items.append(item)
-            if name and len(names) > 1:
+            if name:
                 self.add_legend().addItem(item, name)
                 self.style_legend()
         self.series_names = names
