@@ -13,6 +13,7 @@ from .base import PlotPanel, ViewPanel
 from .bubbles import BubblesPanel
 from .curves import CurvesPanel
 from .gallery import GalleryPanel
+from .graph import GraphPanel
 from .heatmap import HeatmapPanel
 from .histogram import HistogramPanel
 from .linear_map import LinearMapPanel
@@ -33,6 +34,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Matrices: MatricesPanel,
     views.Gallery: GalleryPanel,
     views.LinearMap: LinearMapPanel,
+    views.Graph: GraphPanel,
 }
 
 
