@@ -115,7 +115,8 @@ class BarsPanel(PlotPanel):
         finite = heights[np.isfinite(heights)]
         base = 0.0
         if view.logy:
-            base = math.floor(float(finite.min())) if finite.size else 0.0
+            # a decade below the smallest bar (strictly), so that bar stays visible
+            base = math.floor(float(finite.min()) - 1e-9) if finite.size else 0.0
         self.highlighted = int(frame[view.highlight]) if (
             view.highlight and view.highlight in frame) else -1
         for i, item in enumerate(self.bar_items):
