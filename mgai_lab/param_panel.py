@@ -134,7 +134,7 @@ class MatrixEditor(QtWidgets.QWidget):
         self.table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.horizontalHeader().setDefaultSectionSize(self.CELL_WIDTH)
         self.table.horizontalHeader().setMinimumSectionSize(24)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self._row_height()
         self.table.setSizeAdjustPolicy(
             QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.table.itemChanged.connect(self._cell_edited)
@@ -165,6 +165,20 @@ class MatrixEditor(QtWidgets.QWidget):
         layout.addWidget(self.message)
         self._value = param.coerce(param.default if value is None else value)
         self._fill(self._value)
+
+    def _row_height(self) -> None:
+        """Rows as tall as the font needs (presentation mode enlarges the font)."""
+        height = self.table.fontMetrics().height() + 8
+        self.table.verticalHeader().setDefaultSectionSize(height)
+        self.table.verticalHeader().setMinimumSectionSize(height)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "table"):
+            self._row_height()
+            self.table.setFixedHeight(self._table_height())
+            self.updateGeometry()
+            self.resized.emit()
 
     # -- the value -------------------------------------------------------------------------
     def value(self) -> tuple[tuple[float, ...], ...]:

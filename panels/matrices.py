@@ -230,14 +230,21 @@ class MatricesPanel(PlotPanel):
                     if text is None:
                         continue
                     v = m[r, c]
-                    old = None if before is None else before[r, c]
-                    if old is not None and (old == v or (math.isnan(old) and math.isnan(v))):
-                        continue
                     if np.isfinite(v):
-                        text.setText(self._fmt(v))
+                        text.setText(self._fmt(v), color=self._text_color(v, top))
                         text.setVisible(True)
                     else:
                         text.setVisible(False)
+
+    def _text_color(self, v: float, top: float) -> str:
+        """Black or white, whichever reads better on the cell's colour (the colormap entry
+        at 75% opacity over the theme background)."""
+        idx = int(np.clip((v + top) / (2 * top), 0.0, 1.0) * (len(self.lut) - 1))
+        r, g, b = (float(c) for c in self.lut[idx][:3])
+        bg = pg.mkColor(self.theme.background)
+        r, g, b = (0.75 * c + 0.25 * o for c, o in zip((r, g, b), (bg.red(), bg.green(),
+                                                                     bg.blue()), strict=True))
+        return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#FFFFFF"
 
     def _fmt(self, v: float) -> str:
         text = self.view.value_format.format(v)

@@ -229,13 +229,13 @@ class LinearMaps2D(Experiment):
         inv = np.full((2, 2), np.nan)
         prod = np.full((2, 2), np.nan)
         target_det = float(np.linalg.det(A))
-        inv_title = "A⁻¹ (show A⁻¹ is off)"
+        inv_title = "A⁻¹ (off)"
         if p["inverse"] and abs(target_det) > SINGULAR_TOL:
             inv = np.linalg.inv(A)
             prod = A @ inv
             inv_title = "A⁻¹"
         elif p["inverse"]:
-            inv_title = "A⁻¹ (A is singular)"
+            inv_title = "A⁻¹ (singular)"
         if p["animate"] == "iterate":
             orbit = la.orbit(self.target(p), x, power)
         else:
