@@ -313,7 +313,10 @@ class AttentionPanel(PlotPanel):
     # -- styling and hover ---------------------------------------------------------------
     def style_items(self) -> None:
         super().style_items()
-        self.plot.setTitle(None)  # the dock carries the title
+        # the dock carries the title; the hidden label must not keep the text, or its width
+        # (in presentation mode's large font) becomes the plot's minimum width
+        self.plot.titleLabel.setText("")
+        self.plot.setTitle(None)
         self.plot.showGrid(x=False, y=False)  # grid lines would cut through the cells
         axis = self.colorbar.getAxis("right") if hasattr(self.colorbar, "getAxis") else None
         if axis is not None:

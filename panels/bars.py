@@ -43,7 +43,10 @@ class BarsPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        self.plot.setTitle(None)  # the dock carries the title
+        # the dock carries the title; the hidden label must not keep the text, or its width
+        # (in presentation mode's large font) becomes the plot's minimum width
+        self.plot.titleLabel.setText("")
+        self.plot.setTitle(None)
         font = QtGui.QFont()
         font.setPointSizeF(self.theme.font_pt * 0.9)
         for text in getattr(self, "texts", []):

@@ -91,7 +91,10 @@ class LinearMapPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        self.plot.setTitle(None)  # the dock carries the title
+        # the dock carries the title; the hidden label must not keep the text, or its width
+        # (in presentation mode's large font) becomes the plot's minimum width
+        self.plot.titleLabel.setText("")
+        self.plot.setTitle(None)
         t = self.theme
         thin = max(1.0, t.line_width / 2)
         fg = t.foreground

@@ -63,7 +63,10 @@ class MatricesPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        self.plot.setTitle(None)  # the dock carries the title
+        # the dock carries the title; the hidden label must not keep the text, or its width
+        # (in presentation mode's large font) becomes the plot's minimum width
+        self.plot.titleLabel.setText("")
+        self.plot.setTitle(None)
         self.plot.showGrid(x=False, y=False)
         if self.mats:
             self._layout_key = None  # rebuild with the theme's fonts and colours

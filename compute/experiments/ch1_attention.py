@@ -169,6 +169,9 @@ class MHATernaryExercise(Experiment):
         Matrix("t0", [[3, 4]], -10.0, 10.0, live=True, label="custom t̂⁽⁰⁾"),
         Int("max_iterations", 4, 1, 20, live=True, label="iterations shown",
             help="Rows of the attention map; the run stops there if no fixed point."),
+        Int("frames_per_part", 3, 1, 60, live=True, label="frames per part",
+            help="How long each part stays on screen while playing (1: one part per frame; "
+                 "→ then steps one part at a time)."),
     )
     views = (
         Attention("attention", "Attention α per head (rows: iterations k)", area="left",
@@ -233,7 +236,8 @@ class MHATernaryExercise(Experiment):
         self._restart = True
 
     def on_live_change(self, names: set[str]) -> None:
-        self._restart = True  # a new weight: the worked computation starts again
+        if names - {"frames_per_part"}:
+            self._restart = True  # a new weight: the worked computation starts again
 
     def frames(self) -> Iterator[Frame]:
         step = 0
@@ -243,12 +247,15 @@ class MHATernaryExercise(Experiment):
                 iterations = run_exercise(self.p)
                 k, part = 0, 0
                 done = False
+                hold = 0
             frame = self._frame(step, iterations, k, part, done)
             yield frame
             for _ in range(self.steps_per_frame):
                 step += 1
-                if done or self._restart:
+                hold += 1
+                if done or self._restart or hold < self.p["frames_per_part"]:
                     continue
+                hold = 0
                 part += 1
                 if part == len(PARTS):  # after "next": the following iteration
                     if k + 1 < len(iterations):
@@ -416,6 +423,8 @@ class TransformerNextToken(Experiment):
         Float("temperature", 1.0, 0.1, 10.0, live=True, log=True, label="temperature τ",
               help="Scores are divided by τ√d_h: large τ flattens attention, small sharpens."),
         Int("K", 10, 1, 200, live=True, label="iterations K"),
+        Int("frames_per_iteration", 4, 1, 60, live=True, label="frames per iteration",
+            help="How long each iteration stays on screen while playing."),
         Int("v", 3, 2, 50, label="vocabulary size v"),
         Choice("embeddings", "random", ("random", "book"),
                help="random: X ~ N(0, 1); book: Exercise 1.1.4's X (needs n = 3, d = 2)."),
@@ -494,7 +503,8 @@ class TransformerNextToken(Experiment):
         self._restart = True
 
     def on_live_change(self, names: set[str]) -> None:
-        self._restart = True
+        if names - {"frames_per_iteration"}:
+            self._restart = True
 
     def step_once(self, t: np.ndarray) -> dict:
         p = self.p
@@ -514,10 +524,14 @@ class TransformerNextToken(Experiment):
                 deltas: list[float] = []
                 probs = softmax(self.weights.W_out @ t + self.weights.b_out)
                 status = "running"
+                hold = self.p["frames_per_iteration"] - 1  # the first iteration at once
             for _ in range(self.steps_per_frame):
                 step += 1
-                if status != "running" or self._restart:
+                hold += 1
+                if status != "running" or self._restart or \
+                        hold < self.p["frames_per_iteration"]:
                     continue
+                hold = 0
                 try:
                     out = self.step_once(t)
                 except LayerNormUndefined:

@@ -307,6 +307,7 @@ class DigitsSVD(Experiment):
             help="The rank of the live reconstruction (at most min(n − 1, 64))."),
         Bool("sweep", True, live=True, label="sweep k while playing",
              help="On: k runs 1, 2, … up to the rank and starts again. Off: the slider sets k."),
+        Int("frames_per_rank", 4, 1, 60, live=True, label="frames per rank (sweep)"),
         Int("n_batches", 5, 1, 20, label="random batches"),
         Int("random_batch", 200, 20, 1000, label="random batch size"),
         Seed(),
@@ -415,7 +416,7 @@ class DigitsSVD(Experiment):
         phase = 0
         while True:
             p = self.p
-            k = 1 + phase % self.kmax if p["sweep"] else p["k"]
+            k = 1 + (phase // p["frames_per_rank"]) % self.kmax if p["sweep"] else p["k"]
             yield self._frame(step, k)
             step += self.steps_per_frame
             phase += self.steps_per_frame

@@ -93,6 +93,8 @@ class SVDByHand(Experiment):
         Int("m", 4, 2, 8, live=True, label="random rows m"),
         Int("n", 5, 2, 8, live=True, label="random columns n"),
         Bool("rank_deficient", False, live=True, label="random: rank min(m, n) − 1"),
+        Int("frames_per_step", 8, 1, 60, live=True, label="frames per step",
+            help="How long each step stays on screen while playing."),
         Seed(),
     )
     views = (
@@ -145,7 +147,8 @@ class SVDByHand(Experiment):
         self._restart = True
 
     def on_live_change(self, names: set[str]) -> None:
-        self._restart = True
+        if names - {"frames_per_step"}:
+            self._restart = True
 
     def matrix(self) -> np.ndarray:
         p = self.p
@@ -172,10 +175,14 @@ class SVDByHand(Experiment):
                 plan = self.schedule(steps)
                 numpy_sigma = np.linalg.svd(steps.X, compute_uv=False)
                 index = 0
+                hold = 0
             yield self._frame(step, steps, plan[index], numpy_sigma)
             for _ in range(self.steps_per_frame):
                 step += 1
-                index = min(index + 1, len(plan) - 1)  # the last step holds
+                hold += 1
+                if hold >= self.p["frames_per_step"]:
+                    hold = 0
+                    index = min(index + 1, len(plan) - 1)  # the last step holds
 
     def _frame(self, step: int, s, where: tuple[int, int], numpy_sigma) -> Frame:
         stage, items = where

@@ -129,6 +129,8 @@ class ConvolutionAsMatrix(Experiment):
                help="book [[1, 0], [0, −1]], Sobel (x), 3×3 blur, or the custom kernel."),
         Matrix("custom_kernel_2d", BOOK_KERNEL, -5.0, 5.0, max_shape=(5, 5), live=True,
                label="custom 2D kernel"),
+        Int("frames_per_position", 6, 1, 60, live=True, label="frames per position",
+            help="How long the window rests on each position while playing."),
         Seed(),
     )
     views = (
@@ -227,9 +229,10 @@ class ConvolutionAsMatrix(Experiment):
         p = self.p
         n, m = p["n"], len(self.k1)
         rows = len(self.y1)
-        r = step % rows  # the 1D output row being computed
+        position = step // p["frames_per_position"]
+        r = position % rows  # the 1D output row being computed
         cells = self.y2.size
-        cell = step % (cells + 3)  # a short pause with the output complete
+        cell = position % (cells + 3)  # a short pause with the output complete
         oh, ow = self.y2.shape
         mh, mw = self.k2.shape
         y2 = np.full(self.y2.shape, np.nan)
@@ -586,6 +589,8 @@ class TensorOpsEinsum(Experiment):
                     "timings differ from run to run, so a seeded run repeats exactly only "
                     "without them)."),
         Int("N", 512, 64, 1024, live=True, label="benchmark size N"),
+        Int("frames_per_entry", 10, 1, 60, live=True, label="frames per entry",
+            help="How long each result entry stays highlighted while playing."),
         Seed(),
     )
     views = (
@@ -677,15 +682,19 @@ class TensorOpsEinsum(Experiment):
 
     def frames(self) -> Iterator[Frame]:
         step = 0
+        hold = 0
         while True:
             if self._restart:
                 self.setup()
+                hold = 0
             self.bench_once()
             yield self._frame(step)
             step += self.steps_per_frame
-            if self.done < self.entries:
-                self.done = min(self.entries, self.done + self.steps_per_frame)
-            else:
+            hold += self.steps_per_frame
+            advance, hold = divmod(hold, self.p["frames_per_entry"])
+            if advance and self.done < self.entries:
+                self.done = min(self.entries, self.done + advance)
+            elif advance:
                 self.done = 0  # computed: start the loops again (a fresh look)
 
     def _frame(self, step: int) -> Frame:

@@ -91,10 +91,12 @@ def test_layernorm_epsilon_scales_the_output_by_the_derived_factor(eps):
 
 
 def test_the_run_reaches_its_fixed_point_within_100_frames_part_by_part():
-    exp = MHATernaryExercise()
+    single = frames_of(MHATernaryExercise({"frames_per_part": 1}), len(PARTS))
+    assert [f["part"] for f in single] == list(range(len(PARTS)))  # one part per frame
+    exp = MHATernaryExercise()  # the default speed: each part held for a few frames
     frames = frames_of(exp, 100)
     parts = [f["part"] for f in frames]
-    assert parts[: len(PARTS)] == list(range(len(PARTS)))  # one part per frame
+    assert set(parts) == set(range(len(PARTS)))  # every part shown
     assert frames[0]["part_name"].startswith("t̂")
     done = [f for f in frames if f["converged"]]
     assert done, "no fixed point within 100 frames"
@@ -113,7 +115,7 @@ def test_the_run_reaches_its_fixed_point_within_100_frames_part_by_part():
 
 
 def test_editing_a_weight_restarts_the_computation_and_head_2_discriminates():
-    exp = MHATernaryExercise()
+    exp = MHATernaryExercise({"frames_per_part": 1})
     frames = checked_frames(exp)
     for _ in range(40):
         before = next(frames)
@@ -181,7 +183,8 @@ def test_one_head_with_identity_output_projection_is_single_head_attention(seed)
 
 # -- ch1.transformer-next-token ---------------------------------------------------------------
 def test_attention_rows_are_distributions_and_fill_one_per_frame():
-    exp = TransformerNextToken({"n": 6, "d": 8, "H": 4, "K": 12, "seed": 1})
+    exp = TransformerNextToken({"n": 6, "d": 8, "H": 4, "K": 12, "seed": 1,
+                                "frames_per_iteration": 1})
     frames = frames_of(exp, 5)
     for j, frame in enumerate(frames):
         att = frame["attention"]
@@ -194,14 +197,16 @@ def test_attention_rows_are_distributions_and_fill_one_per_frame():
 
 
 def test_layernorm_output_statistics_during_the_run():
-    exp = TransformerNextToken({"n": 5, "d": 16, "H": 2, "ln_eps": 0.0, "seed": 2})
+    exp = TransformerNextToken({"n": 5, "d": 16, "H": 2, "ln_eps": 0.0, "seed": 2,
+                                "frames_per_iteration": 1})
     t = frames_of(exp, 3)[-1]["t_hat"]
     assert t.mean() == pytest.approx(0.0, abs=1e-14) and t.var() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_d_equal_2_is_degenerate(seed):
-    exp = TransformerNextToken({"ln_eps": 0.0, "seed": seed, "K": 6})
+    exp = TransformerNextToken({"ln_eps": 0.0, "seed": seed, "K": 6,
+                                "frames_per_iteration": 1})
     for frame in frames_of(exp, 6)[1:]:
         np.testing.assert_allclose(np.abs(frame["t_hat"]), 1.0)
         assert frame["t_hat"].sum() == pytest.approx(0.0, abs=1e-15)
@@ -220,14 +225,14 @@ def test_h_must_divide_d_and_the_book_embeddings_need_its_shape():
 
 def test_status_is_honest_about_convergence():
     # a fixed point: one more step from the final t̂ returns it
-    exp = TransformerNextToken({"seed": 0, "K": 60})
+    exp = TransformerNextToken({"seed": 0, "K": 60, "frames_per_iteration": 1})
     exp.set_steps_per_frame(60)
     frame = frames_of(exp, 1)[0]
     assert frame["status"].startswith("fixed point")
     t = frame["t_hat"]
     np.testing.assert_allclose(exp.step_once(t)["t_next"], t, atol=1e-9)
     # a period-2 orbit: t̂ alternates between two distinct vectors
-    exp = TransformerNextToken({"seed": 9, "K": 60})
+    exp = TransformerNextToken({"seed": 9, "K": 60, "frames_per_iteration": 1})
     exp.set_steps_per_frame(60)
     frame = frames_of(exp, 1)[0]
     assert frame["status"].startswith("oscillates")
@@ -237,7 +242,7 @@ def test_status_is_honest_about_convergence():
     np.testing.assert_allclose(exp.step_once(t1)["t_next"], t, atol=1e-7)
     # neither within K: said so
     exp = TransformerNextToken({"d": 8, "H": 2, "n": 6, "init_scale": 2.0, "seed": 0,
-                                "K": 60})
+                                "K": 60, "frames_per_iteration": 1})
     exp.set_steps_per_frame(60)
     assert frames_of(exp, 1)[0]["status"] == "no convergence within K = 60 iterations"
 

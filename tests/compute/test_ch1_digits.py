@@ -168,7 +168,7 @@ def test_spectra_of_random_batches_nearly_coincide_and_digits_differ():
 
 
 def test_the_sweep_moves_k_and_the_e_k_marker():
-    frames = frames_of(DigitsSVD(), 8)
+    frames = frames_of(DigitsSVD({"frames_per_rank": 1}), 8)
     ks = [f["k_shown"] for f in frames]
     assert ks == list(range(1, 9))
     E = [f["E_k"] for f in frames]

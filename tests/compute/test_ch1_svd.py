@@ -56,7 +56,7 @@ def test_book_matrix_by_hand():
 
 
 def test_the_run_exposes_all_singular_values_and_ends_at_x_equals_usvt():
-    frames = frames_of(SVDByHand(), 30)
+    frames = frames_of(SVDByHand({"frames_per_step": 1}), 30)
     first, last = frames[0], frames[-1]
     assert first["stage"] == 0 and np.isnan(first["XtX"]).all()
     assert np.isnan(first["sigma_shown"]).all()

@@ -103,7 +103,7 @@ def test_2d_matches_scipy_and_the_frames_fill_cell_by_cell():
             full = correlate2d(x, k, "valid")
             filled = frame["y2d"][np.isfinite(frame["y2d"])]
             np.testing.assert_allclose(filled, full.ravel()[: filled.size])
-    frames = frames_of(ConvolutionAsMatrix(), 9)
+    frames = frames_of(ConvolutionAsMatrix({"frames_per_position": 1}), 9)
     counts = [int(np.isfinite(f["y2d"]).sum()) for f in frames]
     assert counts == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     np.testing.assert_array_equal(frames[-1]["y2d"], [[-4, -4, 2], [-4, -4, 6], [7, 6, 6]])
@@ -211,7 +211,8 @@ def test_frobenius_norm_by_einsum_is_the_sum_of_squared_singular_values():
 
 
 def test_entries_fill_one_per_frame_and_end_equal_to_einsum():
-    frames = frames_of(TensorOpsEinsum({"expression": "ik,kj->ij", "bench": "off"}), 5)
+    frames = frames_of(TensorOpsEinsum({"expression": "ik,kj->ij", "bench": "off",
+                                        "frames_per_entry": 1}), 5)
     done = [int(np.isfinite(f["result"]).sum()) for f in frames]
     assert done == [0, 1, 2, 3, 4]
     assert frames[-1]["einsum_gap"] == "0"
