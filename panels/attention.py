@@ -208,7 +208,8 @@ class AttentionPanel(PlotPanel):
         self.colorbar.setImageItem(self.images)
         self.colorbar.setLevels((lo, hi))
         self.colorbar.show()
-        if n_heads * n * m <= ANNOTATE_MAX_CELLS:
+        fits = self._cell_px(w.shape) >= 1.1 * self._text_px("0.00")
+        if n_heads * n * m <= ANNOTATE_MAX_CELLS and fits:  # values printed where they fit
             self._annotate(w)
             self._update_texts(w, lo, hi)
         self._set_ticks(w.shape)
@@ -253,10 +254,23 @@ class AttentionPanel(PlotPanel):
         if self.cell_texts:
             self._update_texts(w, lo, hi)
 
+    def _cell_px(self, shape: tuple[int, int, int]) -> float:
+        """Width of one cell in pixels (the view box's width over the cells across)."""
+        n_heads, _, m = shape
+        _, cols = head_grid(n_heads)
+        width = self.plot.getViewBox().width()
+        return (width if width > 10 else 500.0) / (cols * (m + GAP))
+
+    def _text_px(self, text: str) -> float:
+        font = QtGui.QFont()
+        font.setPointSizeF(self.theme.font_pt)
+        return float(QtGui.QFontMetrics(font).horizontalAdvance(text))
+
     def _set_ticks(self, shape: tuple[int, int, int]) -> None:
         n_heads, n, m = shape
         _, cols = head_grid(n_heads)
-        step = max(1, math.ceil(m * cols / 24))  # at most ~24 labels across
+        widest = max((self._text_px(k) for k in self.keys), default=1.0) * 1.15
+        step = max(1, math.ceil(m * cols / 24), math.ceil(widest / self._cell_px(shape)))
         bottom = [(c * (m + GAP) + j + 0.5, self.keys[j])
                   for c in range(min(cols, n_heads)) for j in range(0, m, step)]
         rows, _ = head_grid(n_heads)
@@ -265,6 +279,12 @@ class AttentionPanel(PlotPanel):
                 for r in range(rows) for i in range(0, n, vstep)]
         self.plot.getAxis("bottom").setTicks([bottom, []])
         self.plot.getAxis("left").setTicks([left, []])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.weights is not None and self.mode == "heatmap":
+            self._built = None  # the cells changed size: ticks and printed values follow
+            self._draw()
 
     # -- head view -----------------------------------------------------------------------
     def _draw_lines(self) -> None:

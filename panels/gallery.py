@@ -118,8 +118,28 @@ class GalleryPanel(PlotPanel):
             self.cells.append(rect)
             self.captions[k].setText(labels[k])
             self.captions[k].setPos(x0 + 0.5, y0 - 0.02)
+        self._fit_captions(cols)
         self.plot.setRange(xRange=(-GAP / 2, cols * (1 + GAP) - GAP / 2),
                            yRange=(0, rows * (1 + CAPTION + GAP)), padding=0.01)
+
+    def _fit_captions(self, cols: int) -> None:
+        """Captions in the theme's size, smaller where one would be wider than its image."""
+        width = self.plot.getViewBox().width()
+        cell_px = (width if width > 10 else 600.0) / (cols * (1 + GAP))
+        for caption in self.captions:
+            font = QtGui.QFont()
+            size = self.theme.font_pt
+            font.setPointSizeF(size)
+            text = caption.textItem.toPlainText()
+            while size > 6 and QtGui.QFontMetrics(font).horizontalAdvance(text) > cell_px:
+                size -= 0.5
+                font.setPointSizeF(size)
+            caption.setFont(font)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.images is not None:
+            self._fit_captions(gallery_grid(len(self.images), self.view.columns)[1])
 
     def hover_text(self, x: float, y: float) -> str:
         if self.images is None:

@@ -304,7 +304,7 @@ class MHATernaryExercise(Experiment):
             **{f"m{i + 1}": mats[i] for i in range(N_WORKED)},
             "m_titles": np.array(titles),
             "iteration_labels": np.array([f"k = {j}" for j in range(rows)]),
-            "token_labels": np.array(["t₁ = a", "t₂ = b", "t₃ = c"]),
+            "token_labels": np.array(["a", "b", "c"]),
             "head_labels": np.array([f"head {h + 1}" for h in range(H)]),
             "vocabulary": vocab,
             "most_likely_index": best,
