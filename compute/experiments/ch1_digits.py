@@ -382,13 +382,15 @@ class DigitsSVD(Experiment):
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
         p = self.p
-        X = digits.flat(self.batch_indices(p))
-        self.X = X
-        with single_threaded():
-            self.mu, self.U, self.s, self.Vt = centred_svd(X)
+        self.X = digits.flat(self.batch_indices(p))
+        self.kmax = min(len(self.X) - 1, digits.PIXELS)
+
+    def decompose(self) -> None:
+        """The batch's SVD: in the worker, like all linear algebra of this experiment (BLAS
+        work, and thread-pool changes, stay off the GUI thread)."""
+        self.mu, self.U, self.s, self.Vt = centred_svd(self.X)
         top = float(self.s[0])
         self.rank = int(np.sum(self.s > NONZERO_SIGMA * top))
-        self.kmax = min(len(X) - 1, digits.PIXELS)
         self.E = cumulative_variance(self.s)
 
     def spectra(self) -> None:
@@ -411,6 +413,7 @@ class DigitsSVD(Experiment):
 
     def frames(self) -> Iterator[Frame]:
         with single_threaded():
+            self.decompose()
             self.spectra()
         step = 0
         phase = 0
