@@ -174,3 +174,173 @@ class Bubbles(View):
     max_value: float = 1.0
     value_format: str = "{:.2f}"
     _field_attrs = ("centers", "values", "highlight")
+
+
+@dataclass(frozen=True)
+class Attention(View):
+    """Attention weights of H heads, queries × keys, as heat maps or as a head view.
+
+    ``weights`` is an (H, n, m) field (an (n, m) field is one head): row i of head h holds
+    the weights with which query i attends to the m keys. Rows that hold NaN are not
+    computed yet and are drawn empty, so a map fills in row by row as a run proceeds.
+    ``query_labels`` (n,), ``key_labels`` (m,) and ``head_labels`` (H,) are optional string
+    fields (tokens, iterations, head names). Every head shares one colour scale: ``levels``
+    when given, else [0, the largest weight shown]. ``mode`` is the first rendering:
+    "heatmap" (one map per head, the values printed in small maps) or "lines" (the head
+    view known from BertViz: each query joined to each key by a line whose opacity is the
+    weight, one colour per head); the panel has a toggle between the two.
+    """
+
+    weights: str = "alpha"
+    query_labels: str | None = None
+    key_labels: str | None = None
+    head_labels: str | None = None
+    mode: str = "heatmap"
+    levels: tuple[float, float] | None = (0.0, 1.0)
+    colormap: str = "viridis"
+    query_axis: str = "query"
+    key_axis: str = "key"
+    _field_attrs = ("weights", "query_labels", "key_labels", "head_labels")
+
+
+@dataclass(frozen=True)
+class Bars(View):
+    """Bars over named categories: probabilities, spectra, runtimes, weights.
+
+    ``values`` is a (k,) field, or (s, k) for s series drawn side by side per category
+    (named by the ``names`` field); ``labels`` a (k,) field of category names (else 1..k).
+    NaN bars are not computed yet and drawn empty. ``reference`` is an optional (k,) field
+    of exact values drawn as markers over the bars (a closed form). ``highlight`` an
+    optional int field naming one category to mark. ``yrange`` fixes the value axis only
+    where the mathematics fixes it (a probability in [0, 1]); ``logy`` draws log10 of the
+    values (non-positive values are left out).
+    """
+
+    values: str = "values"
+    labels: str | None = None
+    names: str | None = None
+    reference: str | None = None
+    reference_label: str = "exact"
+    highlight: str | None = None
+    xlabel: str = ""
+    ylabel: str = ""
+    yrange: tuple[float, float] | None = None
+    logy: bool = False
+    value_format: str = "{:.3g}"
+    _field_attrs = ("values", "labels", "names", "reference", "highlight")
+
+
+@dataclass(frozen=True)
+class Matrices(View):
+    """Small matrices side by side, cells coloured and their values printed: a worked
+    computation laid out as the book writes it (X, XᵀX, V, Σ, U, ...).
+
+    ``matrices`` names the fields, each a 2D array (a 1D field is a row, a scalar 1×1);
+    ``titles`` labels them (``titles_field``, a field of strings, overrides it, so a step
+    can relabel). NaN entries are not computed yet and stay blank; a field absent from a
+    frame, or of size 0, is drawn as nothing. ``boxes`` is an optional (b, 5) field of
+    outlined blocks (matrix index, first row, first column, rows, columns): a sliding window, the
+    entries being combined, the observed cells. Values are printed when a matrix has at
+    most ``max_printed`` rows and columns, with ``value_format``. Each matrix is coloured
+    on its own symmetric scale (blue negative, red positive).
+    """
+
+    matrices: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    titles_field: str | None = None
+    boxes: str | None = None
+    value_format: str = "{:.3g}"
+    max_printed: int = 12
+    colormap: str = "CET-D1"
+    _field_attrs = ("matrices", "titles_field", "boxes")
+
+
+@dataclass(frozen=True)
+class Gallery(View):
+    """A grid of small images with captions: eigendigits, reconstructions, channels, frames.
+
+    ``images`` is a (k, h, w) field of scalar images drawn with ``colormap``, or
+    (k, h, w, 3) of RGB images (floats in [0, 1] or 0..255 integers); ``labels`` a (k,)
+    field of captions. ``levels``: "each" scales every image to its own range, "shared"
+    uses one range for all, a (lo, hi) pair fixes it. ``columns`` = 0 picks a near-square
+    grid.
+    """
+
+    images: str = "images"
+    labels: str | None = None
+    columns: int = 0
+    levels: str | tuple[float, float] = "each"
+    colormap: str = "grey"
+    _field_attrs = ("images", "labels")
+
+
+@dataclass(frozen=True)
+class LinearMap(View):
+    """What a 2×2 matrix does to the plane (equal aspect).
+
+    ``matrix`` is a (2, 2) field A. Drawn (each switchable): the unit grid and its image
+    under A; the unit circle and its image, an ellipse with semi-axes σ₁u₁ and σ₂u₂
+    (``singular``: the singular axes); the unit square's image shaded, its area |det A|
+    (``det_area``); A's real eigen-directions (``eigen``); the images Ae₁, Ae₂ of the basis
+    (the columns of A); a ``shape`` field (m, 2) polygon and its image. Optional overlays:
+    ``orbit`` (T, 2) points of a discrete-time orbit, shaded from old to new and joined in
+    time order when ``orbit_lines``; ``points`` (N, 2) a cloud; ``curves`` (k, n, 2)
+    NaN-padded curves labelled by ``curve_names``; ``vectors`` = (X, Y, U, V) fields of
+    arrows at points (X, Y). ``show_original`` draws the grid, circle and shape before the
+    map, faded.
+    """
+
+    matrix: str = "A"
+    shape: str | None = None
+    orbit: str | None = None
+    orbit_lines: bool = True
+    points: str | None = None
+    curves: str | None = None
+    curve_names: str | None = None
+    vectors: tuple[str, str, str, str] | None = None
+    grid: bool = True
+    circle: bool = True
+    singular: bool = True
+    eigen: bool = True
+    det_area: bool = True
+    basis: bool = True
+    show_original: bool = True
+    xlabel: str = "x₁"
+    ylabel: str = "x₂"
+    _field_attrs = ("matrix", "shape", "orbit", "points", "curves", "curve_names", "vectors")
+
+
+@dataclass(frozen=True)
+class Graph(View):
+    """Nodes at positions, coloured by a value, joined by (weighted, maybe directed) edges.
+
+    ``positions`` is an (n, 2) field of node positions and ``edges`` an (m, 2) int field of
+    node pairs (i, j) — for a ``directed`` graph the edge runs i → j, and i = j is a self-loop.
+    Node colours come from ``values`` (n,) through ``colormap`` (over ``levels``, or the
+    data's range, with a colour bar), or from ``classes`` (n,) ints through the theme palette.
+    ``labels`` (n,) strings are written beside the nodes, ``edge_labels`` (m,) strings at the
+    edge midpoints. ``weights`` (m,) set each edge's width and opacity by |w| / max|w|.
+    ``highlight_node`` (an int field, −1 for none) rings one node; ``highlight_edges`` (m,)
+    bools draw those edges thick in the colour named by the string field ``highlight_color``
+    (the theme's reference colour when absent): a sweep moving through the graph.
+    With ``editable``, clicking one node and then another asks the experiment to toggle the
+    edge between them (the panel's ``interacted`` signal, event ``toggle_edge``).
+    """
+
+    positions: str = "positions"
+    edges: str = "edges"
+    values: str | None = None
+    classes: str | None = None
+    labels: str | None = None
+    edge_labels: str | None = None
+    weights: str | None = None
+    highlight_node: str | None = None
+    highlight_edges: str | None = None
+    highlight_color: str | None = None
+    directed: bool = False
+    colormap: str = "viridis"
+    levels: tuple[float, float] | None = None
+    value_label: str = ""
+    editable: bool = False
+    _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
+                    "weights", "highlight_node", "highlight_edges", "highlight_color")

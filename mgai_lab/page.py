@@ -160,7 +160,6 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self.timer.setInterval(REPAINT_MS)
         self.timer.timeout.connect(self._tick)
         self._idle_ticks = 0
-        self._hidden_ticks = 0
         self._paint_times: deque[float] = deque(maxlen=60)
         self.last_frame: Frame | None = None
         self.frames_shown = 0
@@ -398,9 +397,12 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     def _tick(self) -> None:
         hidden = not self.isVisible() and self.recorder is None
-        self._hidden_ticks = (self._hidden_ticks + 1) % HIDDEN_EVERY if hidden else 0
-        if hidden and self._hidden_ticks:
-            return  # a hidden tab runs on at a tenth of the rate and draws nothing
+        # a hidden tab runs on at a tenth of the rate and draws nothing: its timer slows
+        # down rather than firing at 60 Hz to do nothing (with many tabs open, the idle
+        # ticks starved the event loop)
+        interval = REPAINT_MS * HIDDEN_EVERY if hidden else REPAINT_MS
+        if self.timer.interval() != interval:
+            self.timer.setInterval(interval)
         frame = self.session.take_frame()
         if frame is not None and hidden:
             self.last_frame = frame

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 from compute import views
 
+from .attention import AttentionPanel
+from .bars import BarsPanel
 from .base import PlotPanel, ViewPanel
 from .bubbles import BubblesPanel
 from .curves import CurvesPanel
+from .gallery import GalleryPanel
+from .graph import GraphPanel
 from .heatmap import HeatmapPanel
 from .histogram import HistogramPanel
+from .linear_map import LinearMapPanel
+from .matrices import MatricesPanel
 from .particles import ParticlesPanel, PointCloudItem
 from .readout import ReadoutPanel
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme
@@ -23,6 +29,12 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Heatmap: HeatmapPanel,
     views.Readout: ReadoutPanel,
     views.Bubbles: BubblesPanel,
+    views.Attention: AttentionPanel,
+    views.Bars: BarsPanel,
+    views.Matrices: MatricesPanel,
+    views.Gallery: GalleryPanel,
+    views.LinearMap: LinearMapPanel,
+    views.Graph: GraphPanel,
 }
 
 

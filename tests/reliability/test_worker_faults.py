@@ -214,6 +214,11 @@ def control_values(param):
         return st.booleans()
     if param.kind == "choice":
         return st.sampled_from([*param.choices, "no-such-choice"])
+    if param.kind == "matrix":  # the default, its negative (may be refused), a bad cell
+        negated = [[None if v != v else -v for v in row] for row in param.default]
+        bad = [list(row) for row in param.default]
+        bad[0][0] = "x"
+        return st.sampled_from([param.default, negated, bad])
     return st.one_of(st.just(param.default), st.lists(st.sampled_from(param.choices),
                                                       min_size=1, unique=True))
 

@@ -1,0 +1,157 @@
+"""A grid of small images with captions (a :class:`compute.views.Gallery`): eigendigits,
+reconstructions, colour channels, video frames."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui
+
+from compute.views import Gallery
+
+from .base import PlotPanel
+from .theme import Theme
+
+GAP = 0.08  # gap between images, as a fraction of an image's width
+CAPTION = 0.2  # room above each image for its caption, as a fraction of its height
+
+
+def gallery_grid(count: int, columns: int) -> tuple[int, int]:
+    """(rows, columns) for ``count`` images: ``columns`` if given, else near-square."""
+    cols = columns if columns > 0 else max(1, math.ceil(math.sqrt(count)))
+    return max(1, math.ceil(count / cols)), cols
+
+
+class GalleryPanel(PlotPanel):
+    """One ImageItem per image, placed in a grid on an equal-aspect plot without axes."""
+
+    view: Gallery
+
+    def __init__(self, view: Gallery, theme: Theme, parent=None):
+        super().__init__(view, theme, parent)
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.lut = pg.colormap.get(view.colormap).getLookupTable(nPts=256, alpha=False) \
+            if view.colormap != "grey" else None
+        self.items: list[pg.ImageItem] = []
+        self.captions: list[pg.TextItem] = []
+        self.images: np.ndarray | None = None
+        self.cells: list[tuple[float, float, float, float]] = []
+        self.style_items()
+
+    def style_items(self) -> None:
+        super().style_items()
+        # the dock carries the title; the hidden label must not keep the text, or its width
+        # (in presentation mode's large font) becomes the plot's minimum width
+        self.plot.titleLabel.setText("")
+        self.plot.setTitle(None)
+        self.plot.showGrid(x=False, y=False)
+        font = QtGui.QFont()
+        font.setPointSizeF(self.theme.font_pt)
+        for caption in self.captions:
+            caption.setColor(self.theme.foreground)
+            caption.setFont(font)
+
+    def _ensure(self, count: int) -> None:
+        while len(self.items) < count:
+            item = pg.ImageItem(axisOrder="row-major")
+            self.plot.addItem(item)
+            self.items.append(item)
+            caption = pg.TextItem(anchor=(0.5, 1.0))
+            self.plot.addItem(caption)
+            self.captions.append(caption)
+        for k, (item, caption) in enumerate(zip(self.items, self.captions, strict=True)):
+            item.setVisible(k < count)
+            caption.setVisible(k < count)
+        self.style_items()
+
+    def _levels(self, images: np.ndarray, k: int) -> tuple[float, float]:
+        mode = self.view.levels
+        if isinstance(mode, tuple):
+            return float(mode[0]), float(mode[1])
+        data = images if mode == "shared" else images[k]
+        finite = data[np.isfinite(data)]
+        if not finite.size:
+            return 0.0, 1.0
+        lo, hi = float(finite.min()), float(finite.max())
+        return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
+
+    def show_frame(self, frame: Mapping[str, Any]) -> None:
+        view = self.view
+        if view.images not in frame or not self.changed(frame, view.images, view.labels):
+            return
+        images = np.asarray(frame[view.images])
+        if images.ndim == 2:
+            images = images[None]
+        rgb = images.ndim == 4 and images.shape[-1] in (3, 4)
+        count = images.shape[0]
+        labels = [str(s) for s in frame[view.labels]] if (
+            view.labels and view.labels in frame) else []
+        labels = (labels + [""] * count)[:count]
+        self.images = images
+        self._ensure(count)
+        rows, cols = gallery_grid(count, view.columns)
+        h, w = images.shape[1], images.shape[2]
+        scale = 1.0 / max(h, w)  # every image fits a unit square
+        self.cells = []
+        for k in range(count):
+            r, c = divmod(k, cols)
+            x0 = c * (1 + GAP)
+            y0 = r * (1 + CAPTION + GAP) + CAPTION
+            item = self.items[k]
+            data = images[k]
+            if rgb:
+                if data.dtype.kind == "f":
+                    data = np.clip(np.nan_to_num(data) * 255.0, 0, 255)
+                item.setImage(data.astype(np.uint8), levels=(0, 255), autoLevels=False)
+            else:
+                item.setImage(data.astype(np.float32), levels=self._levels(images, k),
+                              lut=self.lut, autoLevels=False)
+            rect = (x0 + (1 - w * scale) / 2, y0 + (1 - h * scale) / 2, w * scale, h * scale)
+            item.setRect(QtCore.QRectF(*rect))
+            self.cells.append(rect)
+            self.captions[k].setText(labels[k])
+            self.captions[k].setPos(x0 + 0.5, y0 - 0.02)
+        self._fit_captions(cols)
+        self.plot.setRange(xRange=(-GAP / 2, cols * (1 + GAP) - GAP / 2),
+                           yRange=(0, rows * (1 + CAPTION + GAP)), padding=0.01)
+
+    def _fit_captions(self, cols: int) -> None:
+        """Captions in the theme's size, smaller where one would be wider than its image."""
+        width = self.plot.getViewBox().width()
+        cell_px = (width if width > 10 else 600.0) / (cols * (1 + GAP))
+        for caption in self.captions:
+            font = QtGui.QFont()
+            size = self.theme.font_pt
+            font.setPointSizeF(size)
+            text = caption.textItem.toPlainText()
+            while size > 6 and QtGui.QFontMetrics(font).horizontalAdvance(text) > cell_px:
+                size -= 0.5
+                font.setPointSizeF(size)
+            caption.setFont(font)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.images is not None:
+            self._fit_captions(gallery_grid(len(self.images), self.view.columns)[1])
+
+    def hover_text(self, x: float, y: float) -> str:
+        if self.images is None:
+            return self.view.title
+        for k, (x0, y0, w, h) in enumerate(self.cells):
+            if x0 <= x < x0 + w and y0 <= y < y0 + h:
+                img = self.images[k]
+                row = int((y - y0) / h * img.shape[0])
+                col = int((x - x0) / w * img.shape[1])
+                value = img[row, col]
+                shown = (", ".join(f"{v:.4g}" for v in np.ravel(value)) if np.ndim(value)
+                         else f"{float(value):.4g}")
+                caption = self.captions[k].textItem.toPlainText() or f"image {k + 1}"
+                return f"{self.view.title}: {caption} [{row}, {col}] = {shown}"
+        return self.view.title
