@@ -158,8 +158,7 @@ class AttentionPanel(PlotPanel):
                      *self.line_items):
             self.plot.removeItem(item)
         for item in self.legend_keys:
-            if self.legend is not None:
-                self.legend.removeItem(item)
+            self.remove_legend_entry(item)
         self.images, self.head_titles, self.cell_texts = [], [], []
         self.cell_index = {}
         self.token_texts, self.line_items, self.legend_keys = [], [], []
@@ -322,21 +321,15 @@ class AttentionPanel(PlotPanel):
         for j, label in enumerate(self.keys):
             self.token_texts.append(self.text_item(label, fg, (0.0, 0.5), x1, yk[j]))
         if n_heads > 1:
-            legend = self.add_legend()
             for h in range(n_heads):
                 key = pg.PlotDataItem(pen=self.pen(self.theme.color(h), 1.6))
-                legend.addItem(key, self.heads[h])
+                self.add_legend_entry(key, self.heads[h])
                 self.legend_keys.append(key)
-            self.style_legend()
         self.plot.setRange(xRange=(x0 - 0.45, x1 + 0.45), yRange=(0, height), padding=0.04)
 
     # -- styling and hover ---------------------------------------------------------------
     def style_items(self) -> None:
         super().style_items()
-        # the dock carries the title; the hidden label must not keep the text, or its width
-        # (in presentation mode's large font) becomes the plot's minimum width
-        self.plot.titleLabel.setText("")
-        self.plot.setTitle(None)
         self.plot.showGrid(x=False, y=False)  # grid lines would cut through the cells
         axis = self.colorbar.getAxis("right") if hasattr(self.colorbar, "getAxis") else None
         if axis is not None:

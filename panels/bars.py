@@ -43,10 +43,6 @@ class BarsPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        # the dock carries the title; the hidden label must not keep the text, or its width
-        # (in presentation mode's large font) becomes the plot's minimum width
-        self.plot.titleLabel.setText("")
-        self.plot.setTitle(None)
         font = QtGui.QFont()
         font.setPointSizeF(self.theme.font_pt * 0.9)
         for text in getattr(self, "texts", []):
@@ -80,16 +76,14 @@ class BarsPanel(PlotPanel):
             return
         for item in self.bar_items:
             self.plot.removeItem(item)
-            if self.legend is not None:
-                self.legend.removeItem(item)
+            self.remove_legend_entry(item)
         self.bar_items = []
         for name in names:
             item = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.5)
             self.plot.addItem(item)
             self.bar_items.append(item)
             if name:
-                self.add_legend().addItem(item, name)
-                self.style_legend()
+                self.add_legend_entry(item, name)
         self.series_names = names
         for i, item in enumerate(self.bar_items):
             self._style_bar(item, i)
@@ -143,9 +137,8 @@ class BarsPanel(PlotPanel):
         ok = np.isfinite(ref)
         self.reference.setData(np.arange(k)[ok], ref[ok])
         if not self._ref_in_legend:
-            self.add_legend().addItem(self.reference, view.reference_label)
+            self.add_legend_entry(self.reference, view.reference_label)
             self._ref_in_legend = True
-            self.style_legend()
 
     def _print_values(self, values: np.ndarray, heights: np.ndarray, width: float) -> None:
         """The values above the bars (few bars only); text items are reused."""

@@ -47,10 +47,6 @@ class GalleryPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        # the dock carries the title; the hidden label must not keep the text, or its width
-        # (in presentation mode's large font) becomes the plot's minimum width
-        self.plot.titleLabel.setText("")
-        self.plot.setTitle(None)
         self.plot.showGrid(x=False, y=False)
         font = QtGui.QFont()
         font.setPointSizeF(self.theme.font_pt)

@@ -149,7 +149,6 @@ class GraphPanel(PlotPanel):
     # -- drawing -----------------------------------------------------------------------
     def style_items(self) -> None:
         super().style_items()
-        self.plot.setTitle(None)
         if self.colorbar is not None:
             font = QtGui.QFont()
             font.setPointSizeF(self.theme.font_pt)

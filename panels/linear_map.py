@@ -91,10 +91,6 @@ class LinearMapPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        # the dock carries the title; the hidden label must not keep the text, or its width
-        # (in presentation mode's large font) becomes the plot's minimum width
-        self.plot.titleLabel.setText("")
-        self.plot.setTitle(None)
         t = self.theme
         thin = max(1.0, t.line_width / 2)
         fg = t.foreground

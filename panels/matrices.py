@@ -63,10 +63,6 @@ class MatricesPanel(PlotPanel):
 
     def style_items(self) -> None:
         super().style_items()
-        # the dock carries the title; the hidden label must not keep the text, or its width
-        # (in presentation mode's large font) becomes the plot's minimum width
-        self.plot.titleLabel.setText("")
-        self.plot.setTitle(None)
         self.plot.showGrid(x=False, y=False)
         if self.mats:
             self._layout_key = None  # rebuild with the theme's fonts and colours
