@@ -216,7 +216,7 @@ def test_closing_while_recording_leaves_a_complete_file_quickly(qtbot, tmp_path)
     timer = QtCore.QElapsedTimer()
     timer.start()
     win.close()
-    assert timer.elapsed() < 1000
+    assert timer.elapsed() < 3000  # a blocking close, not a busy machine (see test_closing)
     assert imageio.get_reader(path).count_frames() >= 5
     assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
 
