@@ -42,6 +42,9 @@ class Particles(View):
     a line is drawn and, when ``on_curve`` is set, each particle sits at height curve(x):
     particles jiggling in a potential. ``color`` is an optional int field (n,) of classes.
     ``trails`` is an optional (k, m, 2) field of recent positions of k tracked particles.
+    Above ``density_threshold`` particles the cloud is drawn as a density image (log counts
+    per pixel cell through a colour map; for particles on a curve, a band along the curve);
+    the panel's context menu switches between automatic, points and density.
     """
 
     x: str = "x"
@@ -55,6 +58,7 @@ class Particles(View):
     xrange: tuple[float, float] | None = None
     yrange: tuple[float, float] | None = None
     equal_aspect: bool = False
+    density_threshold: int = 20_000
     _field_attrs = ("x", "y", "curve", "color", "trails")
 
 
