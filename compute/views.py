@@ -173,3 +173,28 @@ class Bubbles(View):
     max_value: float = 1.0
     value_format: str = "{:.2f}"
     _field_attrs = ("centers", "values", "highlight")
+
+
+@dataclass(frozen=True)
+class Bars(View):
+    """Bars over named categories: a distribution next to its exact law.
+
+    ``values`` is (m,) or (k, m): k groups of bars side by side over m categories (e.g.
+    "original", "transformed", "empirical"), named by the (k,) string field ``names``;
+    ``categories`` an (m,) string field of tick labels. ``reference`` (m,) is drawn as a
+    marker line across each category (the exact law), ``mask`` (m,) bools grey the masked
+    categories (tokens removed by top-k), ``highlight`` an int field ringing one category.
+    ``yrange`` fixes the value axis where the mathematics does (probabilities in [0, 1]).
+    """
+
+    values: str = "values"
+    categories: str | None = None
+    names: str | None = None
+    reference: str | None = None
+    reference_label: str = "exact"
+    mask: str | None = None
+    highlight: str | None = None
+    xlabel: str = ""
+    ylabel: str = "probability"
+    yrange: tuple[float, float] | None = None
+    _field_attrs = ("values", "categories", "names", "reference", "mask", "highlight")

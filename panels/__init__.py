@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from compute import views
 
+from .bars import BarsPanel
 from .base import PlotPanel, ViewPanel
 from .bubbles import BubblesPanel
 from .curves import CurvesPanel
@@ -23,6 +24,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Heatmap: HeatmapPanel,
     views.Readout: ReadoutPanel,
     views.Bubbles: BubblesPanel,
+    views.Bars: BarsPanel,
 }
 
 
