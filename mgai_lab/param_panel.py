@@ -1,22 +1,24 @@
 """The parameter panel: a pyqtgraph ParameterTree built from an experiment's parameter spec.
 
 Numbers get a spin box with a slider beside it (logarithmic where the spec says so), so a
-lecturer can drag a value. Restart parameters carry a ⟳ mark; once changed they are listed
-as pending until the run is reset.
+lecturer can drag a value. Matrices get a :class:`MatrixEditor`, a small grid of cells.
+Restart parameters carry a ⟳ mark; once changed they are listed as pending until the run
+is reset.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pyqtgraph.parametertree import Parameter, ParameterTree, registerParameterType
 from pyqtgraph.parametertree.parameterTypes import WidgetParameterItem
-from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.widgets.SpinBox import SpinBox
 
-from compute.params import Param
+from compute.params import Param, ParamError
 
 SLIDER_STEPS = 1000
 RESTART_MARK = " ⟳"
@@ -107,6 +109,232 @@ class SliderSpinParameter(Parameter):
 registerParameterType("slidespin", SliderSpinParameter, override=True)
 
 
+class MatrixEditor(QtWidgets.QWidget):
+    """A grid of cells editing one matrix parameter, reusable wherever a matrix is typed.
+
+    Every cell is checked with the parameter's own rules (a number, in range; "?" for a
+    missing entry where the matrix allows it). A bad cell turns red and a message names
+    the entry; :meth:`value` keeps returning the last good matrix and nothing is emitted,
+    so the run keeps its last good state. A good edit emits :attr:`sigChanged` with the new
+    matrix (a tuple of rows). Resizable matrices get buttons that add and remove rows and
+    columns (new cells start at 0).
+    """
+
+    sigChanged = QtCore.Signal(object)
+    #: the editor changed its size (rows or columns added or removed)
+    resized = QtCore.Signal()
+
+    CELL_WIDTH = 56
+
+    def __init__(self, param: Param, value: Any = None, parent=None):
+        super().__init__(parent)
+        self.param = param
+        self.table = QtWidgets.QTableWidget()
+        self.table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.horizontalHeader().setDefaultSectionSize(self.CELL_WIDTH)
+        self.table.horizontalHeader().setMinimumSectionSize(24)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setSizeAdjustPolicy(
+            QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.table.itemChanged.connect(self._cell_edited)
+        self.message = QtWidgets.QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #B00020;")
+        self.message.hide()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.table)
+        self.buttons: dict[str, QtWidgets.QToolButton] = {}
+        if param.max_shape is not None:
+            row = QtWidgets.QHBoxLayout()
+            row.setSpacing(2)
+            for key, text, tip in (("add_row", "+ row", "Add a row"),
+                                   ("del_row", "− row", "Remove the last row"),
+                                   ("add_col", "+ col", "Add a column"),
+                                   ("del_col", "− col", "Remove the last column")):
+                button = QtWidgets.QToolButton()
+                button.setText(text)
+                button.setToolTip(tip)
+                button.clicked.connect(lambda _=False, k=key: self._resize(k))
+                row.addWidget(button)
+                self.buttons[key] = button
+            row.addStretch(1)
+            layout.addLayout(row)
+        layout.addWidget(self.message)
+        self._value = param.coerce(param.default if value is None else value)
+        self._fill(self._value)
+
+    # -- the value -------------------------------------------------------------------------
+    def value(self) -> tuple[tuple[float, ...], ...]:
+        """The last good matrix."""
+        return self._value
+
+    def setValue(self, value: Any) -> None:
+        """Show ``value`` (validated by the parameter), clearing any error; emits nothing."""
+        self._value = self.param.coerce(value)
+        self._fill(self._value)
+
+    @staticmethod
+    def cell_text(v: float) -> str:
+        return "?" if math.isnan(v) else f"{v:.6g}"
+
+    def _fill(self, value) -> None:
+        rows, cols = len(value), len(value[0])
+        self.table.blockSignals(True)
+        try:
+            self.table.setRowCount(rows)
+            self.table.setColumnCount(cols)
+            self.table.setHorizontalHeaderLabels([str(j + 1) for j in range(cols)])
+            self.table.setVerticalHeaderLabels([str(i + 1) for i in range(rows)])
+            for i, row in enumerate(value):
+                for j, v in enumerate(row):
+                    item = QtWidgets.QTableWidgetItem(self.cell_text(v))
+                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                    self.table.setItem(i, j, item)
+        finally:
+            self.table.blockSignals(False)
+        self._show_error(None)
+        self._update_buttons()
+        self.table.setFixedHeight(self._table_height())
+        self.updateGeometry()
+        self.resized.emit()
+
+    def _table_height(self) -> int:
+        t = self.table
+        height = t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth() + 2
+        height += sum(t.rowHeight(i) for i in range(t.rowCount()))
+        if t.columnCount() * self.CELL_WIDTH > 360:  # room for the horizontal scroll bar
+            height += t.horizontalScrollBar().sizeHint().height()
+        return height
+
+    def sizeHint(self) -> QtCore.QSize:
+        t = self.table
+        width = t.verticalHeader().sizeHint().width() + t.columnCount() * self.CELL_WIDTH + 6
+        height = self._table_height()
+        if self.buttons:
+            height += 26
+        if self.message.isVisible():
+            height += self.message.sizeHint().height()
+        return QtCore.QSize(min(width, 380), height + 4)
+
+    def texts(self) -> list[list[str]]:
+        """The cells' current text (what the user typed)."""
+        t = self.table
+        return [[(t.item(i, j).text() if t.item(i, j) is not None else "")
+                 for j in range(t.columnCount())] for i in range(t.rowCount())]
+
+    # -- editing ---------------------------------------------------------------------------
+    def _cell_edited(self, _item: QtWidgets.QTableWidgetItem) -> None:
+        self.commit()
+
+    def commit(self) -> bool:
+        """Validate every cell; emit the matrix when all are good, else show the error."""
+        try:
+            rows = [[self.param.parse_entry(text, i, j) for j, text in enumerate(row)]
+                    for i, row in enumerate(self.texts())]
+            value = self.param.coerce(rows)
+        except ParamError as exc:
+            self._show_error(exc)
+            return False
+        self._show_error(None)
+        if value != self._value:
+            self._value = value
+            self.sigChanged.emit(value)
+        return True
+
+    def error_text(self) -> str:
+        return self.message.text() if self.message.isVisible() else ""
+
+    def _show_error(self, exc: ParamError | None) -> None:
+        bad = None
+        if exc is not None:
+            found = re.search(r"entry \((\d+), (\d+)\)", exc.message)
+            if found:
+                bad = (int(found.group(1)) - 1, int(found.group(2)) - 1)
+        self.table.blockSignals(True)
+        try:
+            for i in range(self.table.rowCount()):
+                for j in range(self.table.columnCount()):
+                    item = self.table.item(i, j)
+                    if item is not None:
+                        item.setBackground(QtGui.QBrush(QtGui.QColor("#F8C0C0")) if (i, j) == bad
+                                           else QtGui.QBrush())
+        finally:
+            self.table.blockSignals(False)
+        if exc is None:
+            self.message.hide()
+        else:
+            self.message.setText(f"{self.param.label}: {exc.message} — the run keeps the "
+                                 "last good matrix")
+            self.message.show()
+        self.resized.emit()
+
+    def _resize(self, action: str) -> None:
+        value = [list(row) for row in self._value]
+        rows, cols = len(value), len(value[0])
+        if action == "add_row":
+            value.append([0.0] * cols)
+        elif action == "del_row" and rows > 1:
+            value.pop()
+        elif action == "add_col":
+            value = [[*row, 0.0] for row in value]
+        elif action == "del_col" and cols > 1:
+            value = [row[:-1] for row in value]
+        try:
+            new = self.param.coerce(value)
+        except ParamError as exc:
+            self._show_error(exc)
+            return
+        self._value = new
+        self._fill(new)
+        self.sigChanged.emit(new)
+
+    def _update_buttons(self) -> None:
+        if not self.buttons:
+            return
+        rows, cols = self.table.rowCount(), self.table.columnCount()
+        max_rows, max_cols = self.param.max_shape
+        self.buttons["add_row"].setEnabled(rows < max_rows)
+        self.buttons["del_row"].setEnabled(rows > 1)
+        self.buttons["add_col"].setEnabled(cols < max_cols)
+        self.buttons["del_col"].setEnabled(cols > 1)
+
+
+class MatrixItem(WidgetParameterItem):
+    """A matrix parameter: the editor on its own row below the name."""
+
+    def makeWidget(self) -> QtWidgets.QWidget:
+        self.hideWidget = False
+        self.asSubItem = True
+        editor = MatrixEditor(self.param.opts["spec"], self.param.opts.get("value"))
+        editor.resized.connect(self._editor_resized)
+        return editor
+
+    def _editor_resized(self) -> None:
+        sub = getattr(self, "subItem", None)
+        if sub is None:
+            return
+        sub.setSizeHint(0, self.widget.sizeHint())
+        tree = self.treeWidget()
+        if tree is not None:
+            tree.doItemsLayout()
+
+    def updateDisplayLabel(self, value=None) -> None:
+        value = self.param.value() if value is None else value
+        self.displayLabel.setText(f"{len(value)}×{len(value[0])}" if value else "")
+
+
+class MatrixParameter(Parameter):
+    """A matrix shown with :class:`MatrixItem`."""
+
+    itemClass = MatrixItem
+
+
+registerParameterType("matrix", MatrixParameter, override=True)
+
+
 def parameter_options(param: Param, value: Any) -> dict[str, Any]:
     """pyqtgraph Parameter options for one spec entry."""
     opts: dict[str, Any] = {
@@ -127,6 +355,8 @@ def parameter_options(param: Param, value: Any) -> dict[str, Any]:
         opts.update(type="list", limits=list(param.choices))
     elif param.kind == "multi":
         opts.update(type="checklist", limits=list(param.choices), exclusive=False)
+    elif param.kind == "matrix":
+        opts.update(type="matrix", spec=param, value=value, default=param.default)
     return opts
 
 
@@ -134,6 +364,11 @@ def _tooltip(param: Param) -> str:
     parts = [param.help] if param.help else []
     if param.kind in ("float", "int"):
         parts.append(f"range {param.min:g} … {param.max:g}{' ' + param.unit if param.unit else ''}")
+    if param.kind == "matrix":
+        if param.min is not None and param.max is not None:
+            parts.append(f"each entry in {param.min:g} … {param.max:g}")
+        if param.missing:
+            parts.append("type ? for a missing entry")
     parts.append("applies live" if param.live else "applies on Reset (R)")
     return "\n".join(parts)
 

@@ -221,6 +221,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float, app=None,
 def is_valid(param: Param, value: Any) -> bool:
     """Whether ``value`` (a JSON-like Python value) is acceptable for ``param``."""
     kind = param.kind
+    if kind == "matrix":
+        return matrix_is_valid(param, value)
     if kind == "bool":
         return isinstance(value, bool) or (type(value) is int and value in (0, 1))
     if kind == "choice":
@@ -237,6 +239,40 @@ def is_valid(param: Param, value: Any) -> bool:
     lo = 0 if kind == "seed" else param.min
     hi = SEED_MAX if kind == "seed" else param.max
     return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+
+def matrix_is_valid(param: Param, value: Any) -> bool:
+    """A list of equally long rows of the declared (or an allowed) shape, every entry a
+    finite real in range (or a gap, None/NaN, where the matrix allows missing entries)."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    if not all(isinstance(row, (list, tuple)) for row in value):
+        return False
+    shape = (len(value), len(value[0]))
+    if any(len(row) != shape[1] for row in value):
+        return False
+    if param.max_shape is None:
+        if shape != tuple(param.shape):
+            return False
+    elif not (1 <= shape[0] <= param.max_shape[0] and 1 <= shape[1] <= param.max_shape[1]):
+        return False
+    for row in value:
+        for cell in row:
+            gap = cell is None or (isinstance(cell, float) and math.isnan(cell))
+            if gap:
+                if not param.missing:
+                    return False
+                continue
+            if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+                return False
+            if isinstance(cell, int) and abs(cell) > 1e308:
+                return False
+            if not math.isfinite(cell):
+                return False
+            if (param.min is not None and cell < param.min) or (
+                    param.max is not None and cell > param.max):
+                return False
+    return True
 
 
 WRONG_TYPES: tuple[Any, ...] = (None, "", "1", "0.5", "nan", "true", [], [1], {}, {"v": 1},

@@ -67,12 +67,52 @@ def valid_values(p: Param) -> st.SearchStrategy:
         return st.one_of(st.booleans(), st.sampled_from([0, 1]))
     if kind == "choice":
         return st.sampled_from(p.choices)
+    if kind == "matrix":
+        return matrix_values(p, valid=True)
     # multi: any sub-list, repeats allowed (an empty one may be refused by check())
     return st.lists(st.sampled_from(p.choices), max_size=len(p.choices) + 2)
 
 
+def matrix_values(p: Param, valid: bool) -> st.SearchStrategy:
+    """Matrices of an allowed shape with entries in range; invalid ones with one bad entry
+    (out of range, NaN, ±inf, a string, a bool, a gap where none is allowed) or a bad shape."""
+    lo = -1e6 if p.min is None else p.min
+    hi = 1e6 if p.max is None else p.max
+    entry = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+    if p.missing:
+        entry = st.one_of(entry, st.none())
+
+    @st.composite
+    def matrices(draw):
+        if p.max_shape is None:
+            rows, cols = p.shape
+        else:
+            rows = draw(st.integers(1, p.max_shape[0]))
+            cols = draw(st.integers(1, p.max_shape[1]))
+        m = [[draw(entry) for _ in range(cols)] for _ in range(rows)]
+        if valid:
+            return m
+        bad = [math.nan, math.inf, -math.inf, "1", "x", True, [1]]
+        if not p.missing:
+            bad.append(None)
+        if p.min is not None:
+            bad.append(p.min - 1)
+        if p.max is not None:
+            bad.append(p.max + 1)
+        i, j = draw(st.integers(0, rows - 1)), draw(st.integers(0, cols - 1))
+        m[i][j] = draw(st.sampled_from(bad))
+        if draw(st.booleans()):
+            return m
+        return draw(st.sampled_from([m[0], [*m, [0.0] * (cols + 1)], [[]], m[0][:1]]))
+
+    return matrices()
+
+
 def invalid_values(p: Param) -> st.SearchStrategy:
     kind = p.kind
+    if kind == "matrix":
+        return st.one_of(st.sampled_from(WRONG_TYPES), matrix_values(p, valid=False)).filter(
+            lambda v: not is_valid(p, v))
     wrong = [w for w in WRONG_TYPES if not isinstance(w, dict) or kind != "multi"]
     if kind in ("float", "int", "seed"):
         fixed = [*wrong, *NONFINITE, *out_of_range(p), True, False,
@@ -125,6 +165,8 @@ def live_changes(draw, cls) -> dict:
 # -- the checks -----------------------------------------------------------------------------
 def as_text(value) -> str:
     """How the value would be typed after ``--set NAME=``."""
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+        return json.dumps(value).replace("NaN", "?").replace("null", "?")  # a matrix
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     return value if isinstance(value, str) else json.dumps(value)
