@@ -176,6 +176,42 @@ class Bubbles(View):
 
 
 @dataclass(frozen=True)
+class Graph(View):
+    """Nodes at positions, coloured by a value, joined by (weighted, maybe directed) edges.
+
+    ``positions`` is an (n, 2) field of node positions and ``edges`` an (m, 2) int field of
+    node pairs (i, j) — for a ``directed`` graph the edge runs i → j, and i = j is a self-loop.
+    Node colours come from ``values`` (n,) through ``colormap`` (over ``levels``, or the
+    data's range, with a colour bar), or from ``classes`` (n,) ints through the theme palette.
+    ``labels`` (n,) strings are written beside the nodes, ``edge_labels`` (m,) strings at the
+    edge midpoints. ``weights`` (m,) set each edge's width and opacity by |w| / max|w|.
+    ``highlight_node`` (an int field, −1 for none) rings one node; ``highlight_edges`` (m,)
+    bools draw those edges thick in the colour named by the string field ``highlight_color``
+    (the theme's reference colour when absent): a sweep moving through the graph.
+    With ``editable``, clicking one node and then another asks the experiment to toggle the
+    edge between them (the panel's ``interacted`` signal, event ``toggle_edge``).
+    """
+
+    positions: str = "positions"
+    edges: str = "edges"
+    values: str | None = None
+    classes: str | None = None
+    labels: str | None = None
+    edge_labels: str | None = None
+    weights: str | None = None
+    highlight_node: str | None = None
+    highlight_edges: str | None = None
+    highlight_color: str | None = None
+    directed: bool = False
+    colormap: str = "viridis"
+    levels: tuple[float, float] | None = None
+    value_label: str = ""
+    editable: bool = False
+    _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
+                    "weights", "highlight_node", "highlight_edges", "highlight_color")
+
+
+@dataclass(frozen=True)
 class Bars(View):
     """Bars over named categories: a distribution next to its exact law.
 

@@ -11,6 +11,7 @@ from .bars import BarsPanel
 from .base import PlotPanel, ViewPanel
 from .bubbles import BubblesPanel
 from .curves import CurvesPanel
+from .graph import GraphPanel
 from .heatmap import HeatmapPanel
 from .histogram import HistogramPanel
 from .particles import ParticlesPanel, PointCloudItem
@@ -24,6 +25,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Heatmap: HeatmapPanel,
     views.Readout: ReadoutPanel,
     views.Bubbles: BubblesPanel,
+    views.Graph: GraphPanel,
     views.Bars: BarsPanel,
 }
 

@@ -25,6 +25,10 @@ class ViewPanel(QtWidgets.QWidget):
 
     #: text for the status bar describing the value under the mouse
     hovered = QtCore.Signal(str)
+    #: event name, payload: the user acted on the view (a click on a phase plane launches a
+    #: trajectory, a click on two graph nodes toggles an edge). The page forwards it to the
+    #: running experiment, which applies it before its next frame (``Experiment.on_event``).
+    interacted = QtCore.Signal(str, object)
 
     def __init__(self, view: View, theme: Theme = LIGHT, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
