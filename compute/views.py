@@ -234,3 +234,30 @@ class Bars(View):
     ylabel: str = "probability"
     yrange: tuple[float, float] | None = None
     _field_attrs = ("values", "categories", "names", "reference", "mask", "highlight")
+
+
+@dataclass(frozen=True)
+class Attention(View):
+    """Attention weights of H heads, queries × keys, as heat maps or as a head view.
+
+    ``weights`` is an (H, n, m) field (an (n, m) field is one head): row i of head h holds
+    the weights with which query i attends to the m keys. Rows that hold NaN are not
+    computed yet and are drawn empty, so a map fills in row by row as a run proceeds.
+    ``query_labels`` (n,), ``key_labels`` (m,) and ``head_labels`` (H,) are optional string
+    fields (tokens, iterations, head names). Every head shares one colour scale: ``levels``
+    when given, else [0, the largest weight shown]. ``mode`` is the first rendering:
+    "heatmap" (one map per head, the values printed in small maps) or "lines" (the head
+    view known from BertViz: each query joined to each key by a line whose opacity is the
+    weight, one colour per head); the panel has a toggle between the two.
+    """
+
+    weights: str = "alpha"
+    query_labels: str | None = None
+    key_labels: str | None = None
+    head_labels: str | None = None
+    mode: str = "heatmap"
+    levels: tuple[float, float] | None = (0.0, 1.0)
+    colormap: str = "viridis"
+    query_axis: str = "query"
+    key_axis: str = "key"
+    _field_attrs = ("weights", "query_labels", "key_labels", "head_labels")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from compute import views
 
+from .attention import AttentionPanel
 from .bars import BarsPanel
 from .base import PlotPanel, ViewPanel
 from .bubbles import BubblesPanel
@@ -27,6 +28,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Bubbles: BubblesPanel,
     views.Graph: GraphPanel,
     views.Bars: BarsPanel,
+    views.Attention: AttentionPanel,
 }
 
 
