@@ -21,9 +21,15 @@ from .params import ParamError
 
 
 def normalise_rows(M: np.ndarray, name: str = "matrix") -> np.ndarray:
-    """Rows scaled to sum to one (the editor's auto-normalisation); a row of zeros, or a
-    negative entry, is refused naming the parameter and the row."""
+    """Rows scaled to sum to one (the editor's auto-normalisation); a matrix that is not
+    square, has fewer than two states, a row of zeros or a negative entry is refused naming
+    the parameter."""
     M = np.asarray(M, dtype=float)
+    if M.ndim != 2 or M.shape[0] != M.shape[1]:
+        raise ParamError(name, f"a transition matrix is square; this one is "
+                               f"{M.shape[0]}×{M.shape[1] if M.ndim == 2 else 1}")
+    if len(M) < 2:
+        raise ParamError(name, "a chain needs at least two states")
     if np.any(M < 0):
         i, j = np.argwhere(M < 0)[0]
         raise ParamError(name, f"entry ({i + 1}, {j + 1}) is negative: transition "
