@@ -201,7 +201,7 @@ def bellman_finite_horizon(cost: np.ndarray, T: int, target: int, gamma: float =
     target absorbing at zero cost (staying there is free)."""
     n = len(cost)
     bad = -np.inf if maximise else np.inf
-    C = cost.copy()
+    C = np.where(np.isfinite(cost), cost, bad)  # no edge: never chosen
     C[target, :] = bad
     C[target, target] = 0.0
     V = np.full((T + 1, n), bad)
