@@ -32,10 +32,11 @@ class BarsPanel(PlotPanel):
         self.plot.addItem(self.ring)
         self.set_labels(view.xlabel, view.ylabel)
         self.plot.getViewBox().setMouseEnabled(x=False, y=True)
-        self.add_legend()
+        if view.names or view.reference:  # nothing to name: no empty legend box
+            self.add_legend()
         self._categories: list[str] = []
         self._shape: tuple[int, int] = (0, 0)
-        if view.reference:
+        if view.reference and self.legend is not None:
             self.legend.addItem(self.reference, view.reference_label)
         self.style_items()
 
