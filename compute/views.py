@@ -261,3 +261,21 @@ class Attention(View):
     query_axis: str = "query"
     key_axis: str = "key"
     _field_attrs = ("weights", "query_labels", "key_labels", "head_labels")
+
+
+@dataclass(frozen=True)
+class TokenText(View):
+    """Generated text, token by token, each token shaded by a value in [0, 1].
+
+    ``tokens`` is an (n,) string field (characters or words, newlines allowed), ``values``
+    an (n,) float field (the probability each token was sampled with) mapped through
+    ``colormap`` as the token's background; ``label`` an optional string field shown above
+    the text (the prompt, the settings). Only the last ``max_tokens`` tokens are shown.
+    """
+
+    tokens: str = "tokens"
+    values: str | None = None
+    label: str | None = None
+    colormap: str = "viridis"
+    max_tokens: int = 800
+    _field_attrs = ("tokens", "values", "label")

@@ -18,6 +18,7 @@ from .histogram import HistogramPanel
 from .particles import ParticlesPanel, PointCloudItem
 from .readout import ReadoutPanel
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme
+from .token_text import TokenTextPanel
 
 PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Particles: ParticlesPanel,
@@ -29,6 +30,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Graph: GraphPanel,
     views.Bars: BarsPanel,
     views.Attention: AttentionPanel,
+    views.TokenText: TokenTextPanel,
 }
 
 
