@@ -134,7 +134,7 @@ def test_ring_neighbour_correlation_is_the_transfer_matrix_value():
         assert abs(mean - exact) < 5 * se, (algo, mean, exact, se)
 
 
-def test_checkerboard_metropolis_on_a_ring_is_not_ergodic_and_is_refused():
+def test_checkerboard_metropolis_on_a_ring_is_not_ergodic():
     """The two half-sweep kernels of a 4-spin ring, multiplied: p is stationary, but the
     matrix has more than one eigenvalue of modulus one (zero-cost flips are deterministic)."""
     L, beta = 4, 1.0
@@ -160,9 +160,9 @@ def test_checkerboard_metropolis_on_a_ring_is_not_ergodic_and_is_refused():
     P = half(0) @ half(1)
     np.testing.assert_allclose(p @ P, p, atol=1e-14)
     assert np.count_nonzero(np.abs(np.abs(np.linalg.eigvals(P)) - 1) < 1e-9) > 1
-    with pytest.raises(ParamError) as info:
-        IsingGibbsMetropolis({"lattice": "ring", "L": 16, "scan": "checkerboard"})
-    assert info.value.name == "scan" and "ergodic" in info.value.message
+    # so the ring is always swept site by site, whatever the scan setting
+    exp = IsingGibbsMetropolis({"lattice": "ring", "L": 16, "scan": "checkerboard"})
+    assert "ergodic" in " ".join(exp.book_notes)
 
 
 def test_odd_sizes_and_big_random_scans_are_refused():

@@ -213,6 +213,8 @@ def control_values(param):
         return st.booleans()
     if param.kind == "choice":
         return st.sampled_from([*param.choices, "no-such-choice"])
+    if param.kind == "matrix":  # the default, or a matrix of the wrong shape
+        return st.sampled_from([param.default, ((1.0,),) * (param.shape[0] + 1)])
     return st.one_of(st.just(param.default), st.lists(st.sampled_from(param.choices),
                                                       min_size=1, unique=True))
 
