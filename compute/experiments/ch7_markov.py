@@ -185,7 +185,9 @@ class MarkovChainZoo(Experiment):
         self.eig = markov.spectrum(P)
         self.lambda2 = markov.second_modulus(P)
         self.period = markov.period(P)
-        self.F = markov.flux(P, self.pi)
+        F = markov.flux(P, self.pi)
+        # round-off of a reversible chain (~1e-17) must not be painted as a current
+        self.F = np.where(np.abs(F) < 1e-12, 0.0, F)
         k = len(P)
         self.positions = line_layout(k) if self.p["chain"] == "line" else circle_layout(k)
         self.edges, self.weights, self.edge_labels = graph_edges(P)
