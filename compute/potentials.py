@@ -18,11 +18,16 @@ Array = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Potential1D:
-    """U(x) and its derivative; ``name`` is the user-facing choice string."""
+    """U(x) and its derivative; ``name`` is the user-facing choice string.
+
+    ``cubic`` = (c3, c1, c0) when U′(x) = c3·x³ + c1·x + c0, which lets particle integrators
+    evaluate the drift with fused in-place operations (10⁶ particles per step).
+    """
 
     name: str
     U: Callable[[Array], Array]
     dU: Callable[[Array], Array]
+    cubic: tuple[float, float, float] | None = None
 
 
 def double_well(tilt: float = 0.0) -> Potential1D:
@@ -31,6 +36,7 @@ def double_well(tilt: float = 0.0) -> Potential1D:
         "double-well" if tilt == 0 else "tilted-double-well",
         lambda x: 0.25 * (x * x - 1.0) ** 2 + tilt * x,
         lambda x: x * (x * x - 1.0) + tilt,
+        cubic=(1.0, -1.0, float(tilt)),
     )
 
 
@@ -45,7 +51,8 @@ def triple_well() -> Potential1D:
 
 def quadratic(stiffness: float = 1.0) -> Potential1D:
     """U = λx²/2: the Ornstein–Uhlenbeck case, a single well."""
-    return Potential1D("quadratic", lambda x: 0.5 * stiffness * x * x, lambda x: stiffness * x)
+    return Potential1D("quadratic", lambda x: 0.5 * stiffness * x * x, lambda x: stiffness * x,
+                       cubic=(0.0, float(stiffness), 0.0))
 
 
 def landmarks(potential: Potential1D, grid: Array) -> tuple[Array, Array]:

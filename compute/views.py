@@ -47,6 +47,9 @@ class Particles(View):
     a line is drawn and, when ``on_curve`` is set, each particle sits at height curve(x):
     particles jiggling in a potential. ``color`` is an optional int field (n,) of classes.
     ``trails`` is an optional (k, m, 2) field of recent positions of k tracked particles.
+    Above ``density_threshold`` particles the cloud is drawn as a density image (log counts
+    per pixel cell through a colour map; for particles on a curve, a band along the curve);
+    the panel's context menu switches between automatic, points and density.
     """
 
     x: str = "x"
@@ -60,6 +63,7 @@ class Particles(View):
     xrange: tuple[float, float] | None = None
     yrange: tuple[float, float] | None = None
     equal_aspect: bool = False
+    density_threshold: int = 20_000
     _field_attrs = ("x", "y", "curve", "color", "trails")
 
 
@@ -211,9 +215,10 @@ class Bars(View):
     (named by the ``names`` field); ``labels`` a (k,) field of category names (else 1..k).
     NaN bars are not computed yet and drawn empty. ``reference`` is an optional (k,) field
     of exact values drawn as markers over the bars (a closed form). ``highlight`` an
-    optional int field naming one category to mark. ``yrange`` fixes the value axis only
-    where the mathematics fixes it (a probability in [0, 1]); ``logy`` draws log10 of the
-    values (non-positive values are left out).
+    optional int field naming one category to mark; ``mask`` an optional (k,) bool field of
+    categories drawn greyed (e.g. tokens a top-k filter removed). ``yrange`` fixes the value
+    axis only where the mathematics fixes it (a probability in [0, 1]); ``logy`` draws
+    log10 of the values (non-positive values are left out).
     """
 
     values: str = "values"
@@ -222,12 +227,13 @@ class Bars(View):
     reference: str | None = None
     reference_label: str = "exact"
     highlight: str | None = None
+    mask: str | None = None
     xlabel: str = ""
     ylabel: str = ""
     yrange: tuple[float, float] | None = None
     logy: bool = False
     value_format: str = "{:.3g}"
-    _field_attrs = ("values", "labels", "names", "reference", "highlight")
+    _field_attrs = ("values", "labels", "names", "reference", "highlight", "mask")
 
 
 @dataclass(frozen=True)
@@ -344,3 +350,19 @@ class Graph(View):
     editable: bool = False
     _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
                     "weights", "highlight_node", "highlight_edges", "highlight_color")
+@dataclass(frozen=True)
+class TokenText(View):
+    """Generated text, token by token, each token shaded by a value in [0, 1].
+
+    ``tokens`` is an (n,) string field (characters or words, newlines allowed), ``values``
+    an (n,) float field (the probability each token was sampled with) mapped through
+    ``colormap`` as the token's background; ``label`` an optional string field shown above
+    the text (the prompt, the settings). Only the last ``max_tokens`` tokens are shown.
+    """
+
+    tokens: str = "tokens"
+    values: str | None = None
+    label: str | None = None
+    colormap: str = "viridis"
+    max_tokens: int = 800
+    _field_attrs = ("tokens", "values", "label")

@@ -21,6 +21,7 @@ from .matrices import MatricesPanel
 from .particles import ParticlesPanel, PointCloudItem
 from .readout import ReadoutPanel
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme
+from .token_text import TokenTextPanel
 
 PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Particles: ParticlesPanel,
@@ -35,6 +36,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Gallery: GalleryPanel,
     views.LinearMap: LinearMapPanel,
     views.Graph: GraphPanel,
+    views.TokenText: TokenTextPanel,
 }
 
 

@@ -38,6 +38,7 @@ class BarsPanel(PlotPanel):
         self.values: np.ndarray | None = None
         self.labels: list[str] = []
         self.highlighted = -1
+        self.masked = np.zeros(0, dtype=bool)
         self._ref_in_legend = False
         self.style_items()
 
@@ -56,16 +57,22 @@ class BarsPanel(PlotPanel):
             self._style_bar(item, i)
 
     def _style_bar(self, item: pg.BarGraphItem, i: int, n_bars: int | None = None) -> None:
-        """Series colours; the highlighted category (a single series) in the reference
-        colour."""
+        """Series colours; masked categories greyed; the highlighted category (a single
+        series) in the reference colour."""
         color = self.theme.color(i) if len(self.bar_items) > 1 else self.theme.accent
         fill = pg.mkColor(color)
         fill.setAlpha(200)
         pen = pg.mkPen(self.theme.foreground, width=1)
-        if n_bars is not None and len(self.bar_items) == 1 and 0 <= self.highlighted < n_bars:
+        highlight = n_bars is not None and len(self.bar_items) == 1 \
+            and 0 <= self.highlighted < n_bars
+        masked = self.masked if n_bars is not None and len(self.masked) == n_bars else None
+        if highlight or masked is not None:
             marked = pg.mkColor(self.theme.reference)
             marked.setAlpha(220)
-            brushes = [pg.mkBrush(marked if j == self.highlighted else fill)
+            grey = pg.mkColor(self.theme.foreground)
+            grey.setAlpha(60)
+            brushes = [pg.mkBrush(grey if masked is not None and masked[j]
+                                  else marked if highlight and j == self.highlighted else fill)
                        for j in range(n_bars)]
             item.setOpts(brushes=brushes, brush=None, pen=pen)
         else:
@@ -116,6 +123,8 @@ class BarsPanel(PlotPanel):
             base = math.floor(float(finite.min()) - 1e-9) if finite.size else 0.0
         self.highlighted = int(frame[view.highlight]) if (
             view.highlight and view.highlight in frame) else -1
+        self.masked = np.asarray(frame[view.mask], dtype=bool).ravel() if (
+            view.mask and view.mask in frame) else np.zeros(0, dtype=bool)
         for i, item in enumerate(self.bar_items):
             x = np.arange(k) - GROUP_WIDTH / 2 + (i + 0.5) * width
             h = np.where(np.isfinite(heights[i]), heights[i], base)  # NaN: an empty bar

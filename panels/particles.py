@@ -4,6 +4,12 @@
 use :class:`PointCloudItem`, which maps positions to device pixels with one numpy affine
 transform per paint. Small clouds are drawn as round markers; large ones are rasterised
 into an image of marker-sized cells with ``np.bincount`` and drawn with one ``drawImage``.
+
+Above the view's ``density_threshold`` (or when the context menu asks for it) the cloud is
+a *density image*: log counts per pixel cell through a colour map, so 10⁶ particles read as
+a distribution rather than a solid blot. Particles sitting on a curve (a potential) are then
+binned along x only and drawn as a band following the curve: no per-particle height is
+computed, which keeps 10⁶ particles within a display frame.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from .base import PlotPanel
 from .theme import Theme
 
 ROUND_MARKER_LIMIT = 5000  # above this many points the cloud is rasterised
+DRAW_MODES = ("auto", "points", "density")
+DENSITY_COLORMAP = "viridis"
 
 
 def _rgba32(color: QtGui.QColor, alpha: int = 255) -> np.uint32:
@@ -42,12 +50,33 @@ class PointCloudItem(pg.GraphicsObject):
         self._x = np.zeros(0)
         self._y = np.zeros(0)
         self._classes: np.ndarray | None = None
+        self._curve: tuple[np.ndarray, np.ndarray] | None = None
         self._bounds = QtCore.QRectF()
         self.size_px = size_px
         self._fragments = PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
         self._atlas: QtGui.QPixmap | None = None
         self._atlas_key: tuple | None = None
+        self.mode = "auto"
+        self.density_threshold = 20_000
+        self.drew_density = False  # what the last paint drew (for tests and the hover text)
+        lut = pg.colormap.get(DENSITY_COLORMAP).getLookupTable(nPts=256, alpha=False)
+        # transparent where empty, then the colour map, more opaque as the density grows
+        alpha = np.clip(150 + 105 * np.linspace(0, 1, 256) ** 0.5, 0, 255).astype(np.uint32)
+        self._density_lut = (lut[:, 0].astype(np.uint32) | lut[:, 1].astype(np.uint32) << 8
+                             | lut[:, 2].astype(np.uint32) << 16 | alpha << 24)
+        self._density_lut[0] = 0
         self.set_colors(color, (color,))
+
+    def set_mode(self, mode: str) -> None:
+        """``auto`` (density above ``density_threshold`` points), ``points`` or ``density``."""
+        if mode not in DRAW_MODES:
+            raise ValueError(f"unknown draw mode {mode!r}")
+        self.mode = mode
+        self.update()
+
+    def density_active(self, n: int | None = None) -> bool:
+        n = self._x.size if n is None else n
+        return self.mode == "density" or (self.mode == "auto" and n > self.density_threshold)
 
     def set_colors(self, color: str, palette: tuple[str, ...]) -> None:
         self._qcolor = pg.mkColor(color)
@@ -64,12 +93,32 @@ class PointCloudItem(pg.GraphicsObject):
         self.update()
 
     def set_data(self, x: np.ndarray, y: np.ndarray, classes: np.ndarray | None = None) -> None:
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        self._x, self._y, self._classes = x, y, classes
+        x = np.asarray(x)
+        y = np.asarray(y)
+        self._x, self._y, self._classes, self._curve = x, y, classes, None
         self.prepareGeometryChange()
         if x.size:
             x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+            self._bounds = QtCore.QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
+        else:
+            self._bounds = QtCore.QRectF()
+        self.informViewBoundsChanged()  # the view box follows the data (auto range)
+        self.update()
+
+    def set_on_curve(self, x: np.ndarray, grid: np.ndarray, values: np.ndarray) -> None:
+        """Particles at positions x sitting on the curve (grid, values), drawn as a density
+        band along the curve (no per-particle height is needed)."""
+        x = np.asarray(x)
+        self._x, self._classes = x, None
+        self._curve = (np.asarray(grid, dtype=float), np.asarray(values, dtype=float))
+        self._y = np.zeros(0)
+        self.prepareGeometryChange()
+        if x.size:
+            x0, x1 = float(x.min()), float(x.max())
+            gy = np.interp([x0, x1], *self._curve)
+            inside = (self._curve[0] >= x0) & (self._curve[0] <= x1)
+            ys = np.concatenate([gy, self._curve[1][inside]])
+            y0, y1 = float(ys.min()), float(ys.max())
             self._bounds = QtCore.QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
         else:
             self._bounds = QtCore.QRectF()
@@ -84,29 +133,83 @@ class PointCloudItem(pg.GraphicsObject):
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         """Let ViewBox auto-range on the data (pyqtgraph's protocol)."""
-        if not self._x.size:
+        if not self._x.size or self._bounds.isNull():
             return None
-        values = self._x if ax == 0 else self._y
-        return float(values.min()), float(values.max())
+        b = self._bounds
+        return (b.left(), b.right()) if ax == 0 else (b.top(), b.bottom())
 
     def pixelPadding(self) -> float:
         return self.size_px / 2
 
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
         if not self._x.size:
+            self.drew_density = False
             return
         tr = painter.transform()
-        px = self._x * tr.m11() + self._y * tr.m21() + tr.m31()
-        py = self._x * tr.m12() + self._y * tr.m22() + tr.m32()
         device = painter.device()
         width, height = device.width(), device.height()
         painter.save()
         painter.resetTransform()
-        if px.size <= ROUND_MARKER_LIMIT:
-            self._paint_markers(painter, px, py)
+        density = self.density_active()
+        self.drew_density = density
+        if self._curve is not None:
+            self._paint_band(painter, tr, width, height)
+        elif density and self._classes is None and tr.m21() == 0 and tr.m12() == 0:
+            self._paint_density(painter, tr, width, height)
         else:
-            self._paint_raster(painter, px, py, width, height)
+            px = self._x * tr.m11() + self._y * tr.m21() + tr.m31()
+            py = self._x * tr.m12() + self._y * tr.m22() + tr.m32()
+            if px.size <= ROUND_MARKER_LIMIT:
+                self._paint_markers(painter, px, py)
+            else:
+                self._paint_raster(painter, px, py, width, height)
         painter.restore()
+
+    def _density_pixels(self, counts: np.ndarray) -> np.ndarray:
+        """Counts → RGBA through the colour map, on a log scale up to the largest count."""
+        top = float(counts.max()) if counts.size else 0.0
+        if top <= 0:
+            return np.zeros(counts.shape, dtype=np.uint32)
+        level = np.log1p(counts.astype(np.float32)) * np.float32(255.0 / np.log1p(top))
+        return self._density_lut.take(level.astype(np.int32))
+
+    def _paint_density(self, painter: QtGui.QPainter, tr: QtGui.QTransform, width: int,
+                       height: int) -> None:
+        """A 2D density image: log counts per pixel cell (axis-aligned view)."""
+        cell = max(1, round(self.size_px / 3))
+        gw, gh = width // cell + 1, height // cell + 1
+        col = _spill_index(self._x, tr.m11() / cell, tr.m31() / cell, gw)
+        row = _spill_index(self._y, tr.m22() / cell, tr.m32() / cell, gh)
+        row *= gw + 2
+        row += col
+        counts = np.bincount(row, minlength=(gw + 2) * (gh + 2)).reshape(gh + 2, gw + 2)
+        pixels = np.ascontiguousarray(self._density_pixels(counts[1:-1, 1:-1]))
+        image = QtGui.QImage(pixels.data, gw, gh, gw * 4, QtGui.QImage.Format.Format_RGBA8888)
+        painter.drawImage(QtCore.QRectF(0, 0, gw * cell, gh * cell), image)
+
+    def _paint_band(self, painter: QtGui.QPainter, tr: QtGui.QTransform, width: int,
+                    height: int) -> None:
+        """Particles on a curve: counts per pixel column of x, drawn as a band of marker
+        height just above the curve, coloured by density (or solid when few)."""
+        cell = max(1, round(self.size_px / 3))
+        gw = width // cell + 1
+        counts = _column_counts(self._x, tr.m11() / cell, tr.m31() / cell, gw)
+        cols = np.flatnonzero(counts)
+        if not cols.size:
+            return
+        grid, values = self._curve
+        data_x = ((cols + 0.5) * cell - tr.m31()) / tr.m11()
+        rows = (np.interp(data_x, grid, values) * tr.m22() + tr.m32()) / cell
+        band = max(2, round(1.6 * self.size_px / cell))
+        gh = height // cell + 1
+        colors = self._density_pixels(counts[cols])
+        r = (rows[:, None] - np.arange(1, band + 1)[None, :]).astype(np.int64)
+        c = np.broadcast_to(cols[:, None], r.shape)
+        ok = (r >= 0) & (r < gh)
+        pixels = np.zeros(gw * gh, dtype=np.uint32)
+        pixels[r[ok] * gw + c[ok]] = np.broadcast_to(colors[:, None], r.shape)[ok]
+        image = QtGui.QImage(pixels.data, gw, gh, gw * 4, QtGui.QImage.Format.Format_RGBA8888)
+        painter.drawImage(QtCore.QRectF(0, 0, gw * cell, gh * cell), image)
 
     def _paint_markers(self, painter: QtGui.QPainter, px: np.ndarray, py: np.ndarray) -> None:
         """Round markers stamped from a pre-drawn sprite per colour, in one call.
@@ -167,8 +270,28 @@ class PointCloudItem(pg.GraphicsObject):
         painter.drawImage(QtCore.QRectF(0, 0, gw * cell, gh * cell), image)
 
 
+def _spill_index(x: np.ndarray, scale: float, offset: float, cells: int) -> np.ndarray:
+    """1 + floor(x·scale + offset), clipped into [0, cells + 1]: cells 1..cells are the
+    image, 0 and cells + 1 collect the points left and right of it (no mask, no gather)."""
+    dtype = np.dtype(x.dtype if x.dtype in (np.float32, np.float64) else np.float64)
+    pos = np.multiply(x, dtype.type(scale), dtype=dtype)
+    pos += dtype.type(offset + 1.0)
+    np.clip(pos, 0.0, cells + 1.0, out=pos)
+    return pos.astype(np.intp)
+
+
+def _column_counts(x: np.ndarray, scale: float, offset: float, columns: int) -> np.ndarray:
+    """Counts of floor(x·scale + offset) in 0..columns−1, in a few passes over x
+    (≈ 5 ms for 10⁶ float32 points, against ≈ 20 with a mask and a gather)."""
+    idx = _spill_index(x, scale, offset, columns)
+    return np.bincount(idx, minlength=columns + 2)[1: columns + 1]
+
+
 class ParticlesPanel(PlotPanel):
-    """A :class:`compute.views.Particles` view."""
+    """A :class:`compute.views.Particles` view.
+
+    The plot's context menu has "Particles drawn as" → automatic / points / density image.
+    """
 
     view: Particles
 
@@ -176,6 +299,7 @@ class ParticlesPanel(PlotPanel):
         super().__init__(view, theme, parent)
         self.curve = pg.PlotDataItem()
         self.cloud = PointCloudItem()
+        self.cloud.density_threshold = view.density_threshold
         self.trails = pg.PlotDataItem(connect="finite")
         self._lift_values = np.zeros(0)
         self.plot.addItem(self.curve)
@@ -189,10 +313,32 @@ class ParticlesPanel(PlotPanel):
             self.plot.setYRange(*view.yrange, padding=0.02)
         if view.equal_aspect:
             self.plot.setAspectLocked(True)
+        self._add_mode_menu()
         self.style_items()
 
     def fixed_range(self):
         return self.view.xrange, self._fixed_y
+
+    def _add_mode_menu(self) -> None:
+        menu = self.plot.getViewBox().menu.addMenu("Particles drawn as")
+        group = QtGui.QActionGroup(menu)
+        self.mode_actions: dict[str, QtGui.QAction] = {}
+        labels = {"auto": f"Automatic (density above {self.view.density_threshold:,})",
+                  "points": "Points", "density": "Density image"}
+        for mode in DRAW_MODES:
+            action = menu.addAction(labels[mode])
+            action.setCheckable(True)
+            action.setChecked(mode == "auto")
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, m=mode: self.set_draw_mode(m))
+            self.mode_actions[mode] = action
+
+    def set_draw_mode(self, mode: str) -> None:
+        """``auto``, ``points`` or ``density`` (the context menu's choice)."""
+        self.cloud.set_mode(mode)
+        self.mode_actions[mode].setChecked(True)
+        if self.last_frame is not None:
+            self.show_frame(self.last_frame)
 
     def style_items(self) -> None:
         super().style_items()
@@ -222,14 +368,24 @@ class ParticlesPanel(PlotPanel):
         x = frame.get(view.x)
         if x is None:
             return
-        if view.on_curve and view.curve:
-            y = np.interp(x, frame[view.curve[0]], frame[view.curve[1]]) + self._lift(x.size)
-        elif view.y:
-            y = frame[view.y]
+        x = np.asarray(x)
+        density = self.cloud.density_active(x.size)
+        if density and not view.y:
+            # a 1D cloud as a density band: along the curve, or along y = 0
+            if view.on_curve and view.curve:
+                grid, values = frame[view.curve[0]], frame[view.curve[1]]
+            else:
+                grid, values = np.array([-1e300, 1e300]), np.zeros(2)
+            self.cloud.set_on_curve(x, grid, values)
         else:
-            y = np.zeros_like(x)
-        classes = frame.get(view.color) if view.color else None
-        self.cloud.set_data(x, y, classes)
+            if view.on_curve and view.curve:
+                y = np.interp(x, frame[view.curve[0]], frame[view.curve[1]]) + self._lift(x.size)
+            elif view.y:
+                y = frame[view.y]
+            else:
+                y = np.zeros_like(x)
+            classes = frame.get(view.color) if view.color else None
+            self.cloud.set_data(x, y, classes)
         if view.trails and view.trails in frame:
             trails = frame[view.trails]  # (k, m, 2)
             padded = np.concatenate([trails, np.full((trails.shape[0], 1, 2), np.nan)], axis=1)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from pyqtgraph.Qt import QtGui
 
 from compute.views import Bars
 from panels import create_panel
@@ -66,3 +67,18 @@ def test_log_axis_leaves_out_non_positive_values(qtbot):
     p.update_frame({"s": np.array([100.0, 10.0, 0.0])})
     h = heights(p.bar_items[0])
     assert h[0] > h[1] > 0 and h[2] == 0  # log10 heights above the floor; 0 left out
+
+
+def test_masked_categories_are_greyed(qtbot):
+    """Tokens a top-k or top-p filter removed stay on the axis, drawn grey."""
+    view = Bars("b", "B", values="v", labels="c", mask="m")
+    panel = create_panel(view)
+    qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show()
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    panel.update_frame({"v": p, "c": np.array(list("abcd")), "m": np.arange(4) >= 2})
+    colors = [b.color().name(QtGui.QColor.NameFormat.HexArgb)
+              for b in panel.bar_items[0].opts["brushes"]]
+    assert colors[0] == colors[1] and colors[2] == colors[3] and colors[0] != colors[2]
+    assert panel.isVisible()
