@@ -34,7 +34,7 @@ def sub(i: int) -> str:
 
 
 def t_hat_name(k: int) -> str:
-    """t̂⁽ᵏ⁾ with the iteration as a superscript."""
+    """tˆ⁽ᵏ⁾ with the iteration as a superscript."""
     return f"t̂⁽{str(k).translate(SUPERSCRIPT)}⁾"
 
 
@@ -44,8 +44,8 @@ I2 = [[1, 0], [0, 1]]
 PARTS = ("init", "Q", "K", "V", "scores", "alpha", "z", "concat", "project", "ffn",
          "layernorm", "logits", "probs", "next")
 PART_TITLES = {
-    "init": "t̂⁽⁰⁾ = mean of the token embeddings",
-    "Q": "1. queries Q_h = t̂ W_Q^h",
+    "init": "tˆ⁽⁰⁾ = mean of the token embeddings",
+    "Q": "1. queries Q_h = tˆ W_Q^h",
     "K": "1. keys K_h = X W_K^h",
     "V": "1. values V_h = X W_V^h",
     "scores": "2. scores Q_h K_hᵀ / √d_h",
@@ -54,10 +54,10 @@ PART_TITLES = {
     "concat": "4. concatenation [z₁, z₂]",
     "project": "4. output projection z = [z₁, z₂] W_O",
     "ffn": "5. feed-forward σ(W₂ σ(W₁ z) + b)",
-    "layernorm": "5. LayerNorm → t̂⁽ᵏ⁺¹⁾",
-    "logits": "7. logits W_out t̂ + b_out",
+    "layernorm": "5. LayerNorm → tˆ⁽ᵏ⁺¹⁾",
+    "logits": "7. logits W_out tˆ + b_out",
     "probs": "7. probabilities softmax(logits)",
-    "next": "6. next iteration: ‖t̂⁽ᵏ⁺¹⁾ − t̂⁽ᵏ⁾‖",
+    "next": "6. next iteration: ‖tˆ⁽ᵏ⁺¹⁾ − tˆ⁽ᵏ⁾‖",
 }
 N_WORKED = 6  # matrices shown per part
 EMPTY = np.zeros((0, 0))
@@ -135,9 +135,9 @@ class MHATernaryExercise(Experiment):
         "exercise says; the divisor is a parameter.",
         "With d = 2, LayerNorm (γ = 1, β = 0) maps any vector with two distinct entries to "
         "±(1, −1) (scaled by √(σ²/(σ² + ε)) for ε > 0): the iteration is stationary after "
-        "one step, so part 6's \"stabilized\" t̂₄ is already t̂₄⁽¹⁾.",
-        "§1.1.5 writes W_out ∈ R^{d×v}, but the exercise's W_out is 3×2 and multiplies t̂ "
-        "from the left (W_out t̂): the lab uses v × d. The exercise has no b_out (zero here).",
+        "one step, so part 6's \"stabilized\" tˆ₄ is already tˆ₄⁽¹⁾.",
+        "§1.1.5 writes W_out ∈ R^(d×v), but the exercise's W_out is 3×2 and multiplies tˆ "
+        "from the left (W_out tˆ): the lab uses v × d. The exercise has no b_out (zero here).",
         "The book leaves ε unspecified; the lab's default ε = 0 reproduces the hand "
         "computation exactly (ln_eps sets it).",
     )
@@ -163,10 +163,10 @@ class MHATernaryExercise(Experiment):
               help="ε in (x − μ)/√(σ² + ε). 0 gives the hand computation exactly."),
         Float("sqrt_d_h", 1.0, 0.1, 10.0, live=True, label="√d_h (score divisor)",
               help="The scores are divided by this; the exercise's d_h = 1 gives 1."),
-        Choice("init", "mean", ("mean", "custom"), live=True, label="t̂⁽⁰⁾",
+        Choice("init", "mean", ("mean", "custom"), live=True, label="tˆ⁽⁰⁾",
                help="mean: the average of the token embeddings (the book's (3, 4)); custom: "
                     "the vector t0."),
-        Matrix("t0", [[3, 4]], -10.0, 10.0, live=True, label="custom t̂⁽⁰⁾"),
+        Matrix("t0", [[3, 4]], -10.0, 10.0, live=True, label="custom tˆ⁽⁰⁾"),
         Int("max_iterations", 4, 1, 20, live=True, label="iterations shown",
             help="Rows of the attention map; the run stops there if no fixed point."),
         Int("frames_per_part", 3, 1, 60, live=True, label="frames per part",
@@ -187,8 +187,8 @@ class MHATernaryExercise(Experiment):
         Readout("state", "Where the computation is", area="bottom", lines=(
             ("iteration", "iteration k", "{:d}"),
             ("part_name", "part", "{}"),
-            ("t_hat_text", "t̂ (latest)", "{}"),
-            ("delta", "‖t̂⁽ᵏ⁺¹⁾ − t̂⁽ᵏ⁾‖", "{:.3g}"),
+            ("t_hat_text", "tˆ (latest)", "{}"),
+            ("delta", "‖tˆ⁽ᵏ⁺¹⁾ − tˆ⁽ᵏ⁾‖", "{:.3g}"),
             ("most_likely", "most likely next token", "{}"),
             ("status", "status", "{}"),
         )),
@@ -196,7 +196,7 @@ class MHATernaryExercise(Experiment):
     frame_fields = {
         "alpha": "(H, n) the attention weights of the latest iteration (NaN before the first)",
         "attention": "(H, max_iterations, n) α per iteration (rows NaN until computed)",
-        "t_hat": "(d,) the latest t̂ (t̂⁽ᵏ⁺¹⁾ once LayerNorm is done)",
+        "t_hat": "(d,) the latest tˆ (tˆ⁽ᵏ⁺¹⁾ once LayerNorm is done)",
         "probs": "(v,) the latest next-token probabilities (NaN before the first)",
         "probs_shown": "(v,) the same, for the bars",
         "iteration": "the iteration k being computed",
@@ -212,8 +212,8 @@ class MHATernaryExercise(Experiment):
         "vocabulary": "(v,) the vocabulary a, b, c",
         "most_likely_index": "index of the most likely next token (−1 before)",
         "most_likely": "the most likely next token",
-        "t_hat_text": "t̂ as text",
-        "delta": "‖t̂⁽ᵏ⁺¹⁾ − t̂⁽ᵏ⁾‖ of the latest finished iteration (NaN before)",
+        "t_hat_text": "tˆ as text",
+        "delta": "‖tˆ⁽ᵏ⁺¹⁾ − tˆ⁽ᵏ⁾‖ of the latest finished iteration (NaN before)",
         "converged": "True once the fixed point is reached",
         "status": "running / fixed point reached / no fixed point within the iterations",
     }
@@ -362,7 +362,7 @@ class MHATernaryExercise(Experiment):
             items = [(cur["logits"], "logits"), (cur["probs"], "p = softmax(logits)")]
         else:  # next
             items = [(cur["t_hat"], t), (cur["t_next"], t_next),
-                     (np.array(cur["delta"]), "‖Δt̂‖")]
+                     (np.array(cur["delta"]), "‖Δtˆ‖")]
         mats = [np.atleast_1d(np.asarray(m, dtype=float)) for m, _ in items][:N_WORKED]
         titles = [title for _, title in items][:N_WORKED]
         while len(mats) < N_WORKED:
@@ -378,17 +378,17 @@ class TransformerNextToken(Experiment):
     title = "Iterative next-token refinement with multi-head attention"
     section = "1.1.5"
     family = "attention heatmap"
-    summary = ("t̂⁽ᵏ⁺¹⁾ = LN(σ(W₂σ(W₁ MHA(t̂⁽ᵏ⁾, X)) + b)): attention rows per iteration, "
-               "p(t_{n+1} | X).")
+    summary = ("tˆ⁽ᵏ⁺¹⁾ = LN(σ(W₂σ(W₁ MHA(tˆ⁽ᵏ⁾, X)) + b)): attention rows per iteration, "
+               "p(tₙ₊₁ | X).")
     explanation = (
         "The book's §1.1.5 recipe for predicting the next token: start from the mean of the n "
-        "token embeddings, let the current guess t̂ attend to the tokens with H heads (each "
+        "token embeddings, let the current guess tˆ attend to the tokens with H heads (each "
         "head a softmax over the tokens of its scores, divided by τ√d_h), project the "
         "concatenated head outputs with W_O, apply the feed-forward map and LayerNorm, and "
         "repeat. One frame is one iteration: a new row of each head's attention map, a new "
-        "point on t̂'s trajectory among the token embeddings (the plane of their two leading "
-        "principal directions), the step size ‖t̂⁽ᵏ⁺¹⁾ − t̂⁽ᵏ⁾‖ and the next-token law "
-        "softmax(W_out t̂ + b_out). Weights are random (seeded), scaled by 1/√d. Nothing "
+        "point on tˆ's trajectory among the token embeddings (the plane of their two leading "
+        "principal directions), the step size ‖tˆ⁽ᵏ⁺¹⁾ − tˆ⁽ᵏ⁾‖ and the next-token law "
+        "softmax(W_out tˆ + b_out). Weights are random (seeded), scaled by 1/√d. Nothing "
         "guarantees a fixed point: the map need not be a contraction, and the read-out says "
         "honestly whether the iteration settled, oscillates or did neither within K steps. "
         "Raising the temperature τ flattens the attention rows; lowering it sharpens them. "
@@ -403,7 +403,7 @@ class TransformerNextToken(Experiment):
         r" p(t_{n+1}|X) = \mathrm{softmax}(W_{out}\,\hat t + b_{out})$",
     )
     book_notes = (
-        "§1.1.5 writes W_out ∈ R^{d×v} but multiplies W_out t̂; the lab uses a v × d matrix "
+        "§1.1.5 writes W_out ∈ R^(d×v) but multiplies W_out tˆ; the lab uses a v × d matrix "
         "(as Exercise 1.1.4's 3×2 W_out).",
         "The temperature τ is an addition of the lab: the scores are divided by τ√d_h "
         "(τ = 1 is the book's formula).",
@@ -435,20 +435,20 @@ class TransformerNextToken(Experiment):
                   weights="attention", query_labels="iteration_labels",
                   key_labels="token_labels", head_labels="head_labels",
                   query_axis="iteration", key_axis="token"),
-        Curves("trajectory", "t̂⁽ᵏ⁾ among the token embeddings (PCA plane)", series=(
+        Curves("trajectory", "tˆ⁽ᵏ⁾ among the token embeddings (PCA plane)", series=(
             Series("tokens_y", x="tokens_x", label="tokens", style="dots"),
-            Series("traj_y", x="traj_x", label="t̂⁽ᵏ⁾"),), xlabel="PC 1", ylabel="PC 2"),
+            Series("traj_y", x="traj_x", label="tˆ⁽ᵏ⁾"),), xlabel="PC 1", ylabel="PC 2"),
         Curves("convergence", "Step size", series=(
-            Series("delta", x="delta_k", label="‖t̂⁽ᵏ⁺¹⁾ − t̂⁽ᵏ⁾‖"),), logy=True,
+            Series("delta", x="delta_k", label="‖tˆ⁽ᵏ⁺¹⁾ − tˆ⁽ᵏ⁾‖"),), logy=True,
             xlabel="iteration k", ylabel="step"),
         Bars("probs", "Next-token probabilities", values="probs", labels="vocabulary",
              highlight="most_likely_index", yrange=(0.0, 1.0), ylabel="probability",
              value_format="{:.3f}"),
         Readout("state", "Iteration", area="bottom", lines=(
             ("iteration", "iteration k", "{:d}"),
-            ("last_delta", "last step ‖Δt̂‖", "{:.3g}"),
-            ("ln_mean", "mean of the entries of t̂", "{:.3g}"),
-            ("ln_var", "variance of the entries of t̂", "{:.4g}"),
+            ("last_delta", "last step ‖Δtˆ‖", "{:.3g}"),
+            ("ln_mean", "mean of the entries of tˆ", "{:.3g}"),
+            ("ln_var", "variance of the entries of tˆ", "{:.4g}"),
             ("most_likely", "most likely next token", "{}"),
             ("status", "status", "{}"),
         )),
@@ -456,8 +456,8 @@ class TransformerNextToken(Experiment):
     frame_fields = {
         "alpha": "(H, n) attention weights of the latest iteration",
         "attention": "(H, K, n) α per iteration (rows NaN until computed)",
-        "t_hat": "(d,) the latest t̂",
-        "probs": "(v,) next-token probabilities softmax(W_out t̂ + b_out)",
+        "t_hat": "(d,) the latest tˆ",
+        "probs": "(v,) next-token probabilities softmax(W_out tˆ + b_out)",
         "iteration": "iterations done",
         "iteration_labels": "(K,) k = 0, 1, …",
         "token_labels": "(n,) token names",
@@ -465,13 +465,13 @@ class TransformerNextToken(Experiment):
         "vocabulary": "(v,) vocabulary names",
         "tokens_x": "(n,) first PCA coordinate of the embeddings",
         "tokens_y": "(n,) second PCA coordinate",
-        "traj_x": "(k+1,) first PCA coordinate of t̂⁽⁰⁾ … t̂⁽ᵏ⁾",
+        "traj_x": "(k+1,) first PCA coordinate of tˆ⁽⁰⁾ … tˆ⁽ᵏ⁾",
         "traj_y": "(k+1,) second PCA coordinate",
         "delta_k": "(k,) iterations",
-        "delta": "(k,) ‖t̂⁽ᵏ⁺¹⁾ − t̂⁽ᵏ⁾‖ (floored at 1e-17 for the log scale)",
+        "delta": "(k,) ‖tˆ⁽ᵏ⁺¹⁾ − tˆ⁽ᵏ⁾‖ (floored at 1e-17 for the log scale)",
         "last_delta": "the latest step size",
-        "ln_mean": "mean of the entries of t̂ (β̄ for LayerNorm output)",
-        "ln_var": "variance of the entries of t̂",
+        "ln_mean": "mean of the entries of tˆ (β¯ for LayerNorm output)",
+        "ln_var": "variance of the entries of tˆ",
         "most_likely_index": "index of the most likely next token",
         "most_likely": "its name and probability",
         "status": "running / fixed point / oscillating / no convergence within K",

@@ -69,10 +69,10 @@ class RGBTensorGreenChannel(Experiment):
     summary = ("Digit → colormap → RGB tensor H×W×3 → resize → T[:, :, G] → its mean, row by "
                "row.")
     explanation = (
-        "A colour image is a tensor T ∈ R^{H×W×3}. Following the book's notebook, a grayscale "
+        "A colour image is a tensor T ∈ R^(H×W×3). Following the book's notebook, a grayscale "
         "digit is normalised to [0, 1], mapped through a colormap to RGB, scaled to 8-bit "
         "integers and resized to 256×256; then the green slice T[:, :, 2] (1-based) is "
-        "extracted and averaged: avg_green = (1/HW) Σ T_{i,j,2}. Play sums the channel row "
+        "extracted and averaged: avg_green = (1/HW) Σ T_(i,j,2). Play sums the channel row "
         "by row: the running mean converges to the average as the scan line moves down, "
         "then the next digit follows. Switch the colormap or the channel and the mean "
         "changes; switch the resampling filter and \"the same image\" gives slightly "
@@ -250,13 +250,13 @@ def centred_singular_values(X: np.ndarray) -> np.ndarray:
 
 
 def cumulative_variance(s: np.ndarray) -> np.ndarray:
-    """E_k = Σ_{j≤k} σ_j² / Σ_j σ_j², k = 1 … len(s)."""
+    """E_k = Σ_(j≤k) σ_j² / Σ_j σ_j², k = 1 … len(s)."""
     e = np.cumsum(s**2)
     return e / e[-1]
 
 
 def reconstruct(x: np.ndarray, mu: np.ndarray, Vt: np.ndarray, k: int) -> np.ndarray:
-    """x̂ = μ + (x − μ) V_k V_kᵀ."""
+    """xˆ = μ + (x − μ) V_k V_kᵀ."""
     Vk = Vt[:k].T
     return mu + (x - mu) @ Vk @ Vk.T
 
@@ -267,12 +267,12 @@ class DigitsSVD(Experiment):
     title = "SVD of a batch of digits: eigendigits, rank-k reconstructions, spectra"
     section = "1.2.2"
     family = "matrix & spectrum"
-    summary = ("Centre a batch, SVD it: mean, eigendigits, x̂ = μ + (x − μ)V_kV_kᵀ, spectra "
+    summary = ("Centre a batch, SVD it: mean, eigendigits, xˆ = μ + (x − μ)V_kV_kᵀ, spectra "
                "and E_k.")
     explanation = (
         "Each image is a row x_i ∈ R^64 of a data matrix. After subtracting the batch mean μ, "
         "the thin SVD X_c = USVᵀ gives the principal directions (the rows of Vᵀ, shown as "
-        "eigendigits) and a rank-k reconstruction x̂ = μ + (x − μ)V_kV_kᵀ. Play sweeps k "
+        "eigendigits) and a rank-k reconstruction xˆ = μ + (x − μ)V_kV_kᵀ. Play sweeps k "
         "from 1 upwards: the sample sharpens while the marker climbs the cumulative explained "
         "variance E_k (the rank slider does the same by hand when the sweep is off). The "
         "normalised spectra σ_j/σ₁ decay fast (a low-dimensional structure), nearly coincide "
@@ -330,7 +330,7 @@ class DigitsSVD(Experiment):
             ("E_k", "E_k", "{:.4f}"),
             ("rank", "rank of X_c", "{:d}"),
             ("residual", "‖x_c − x_cV_kV_kᵀ‖²", "{:.4g}"),
-            ("tail", "Σ_{j>k} σ_j² (Eckart–Young)", "{:.4g}"),
+            ("tail", "Σ_(j>k) σ_j² (Eckart–Young)", "{:.4g}"),
             ("last_sigma", "last σ (≈ 0: rank ≤ n − 1)", "{:.3g}"),
         )),
     )
@@ -348,7 +348,7 @@ class DigitsSVD(Experiment):
         "singular_values": "(min(n, 64),) σ_j of the centred batch",
         "rank": "numerical rank of X_c",
         "residual": "‖x_c − x_cV_kV_kᵀ‖² of the sample",
-        "tail": "Σ_{j>k} σ_j²",
+        "tail": "Σ_(j>k) σ_j²",
         "last_sigma": "the smallest singular value",
         "reconstruction": "(8, 8) the rank-k reconstruction of the sample",
     }

@@ -1,5 +1,5 @@
 """§1.1.2 and §1.1.5: 2×2 matrices as maps of the plane, matrix powers on an ellipse
-(Exercise 1.1.1) and the iterated affine map x_{t+1} = A x_t + b."""
+(Exercise 1.1.1) and the iterated affine map xₜ₊₁ = A x_t + b."""
 
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ class EllipseIteration(Experiment):
     explanation = (
         "Exercise 1.1.1 asks for a 2×2 matrix whose powers keep x₀ = (a, 0) on an ellipse with "
         "semi-axes a and b. Conjugating a rotation does it: A = D R(θ) D⁻¹ with D = diag(a, b) "
-        "gives x_t = (a cos tθ, b sin tθ). A has det 1, trace 2cos θ and eigenvalues e^{±iθ} "
+        "gives x_t = (a cos tθ, b sin tθ). A has det 1, trace 2cos θ and eigenvalues exp(±iθ) "
         "on the unit circle. One point appears per step. When θ/2π = p/q (snap on) the orbit "
         "closes after q/gcd(p, q) steps and visits a polygon's corners; for irrational θ/2π "
         "it never closes and fills the ellipse, and the histogram of phases tθ mod 2π "
@@ -355,14 +355,14 @@ class EllipseIteration(Experiment):
     frame_fields = {
         "A": "(2, 2) A = r D R(θ) D⁻¹",
         "points": "(t+1, 2) the iterates x_0 … x_t",
-        "ellipses": "(2, 241, 2) the ellipse (x/a)² + (y/b)² = 1 and the current level r^{2t}",
+        "ellipses": "(2, 241, 2) the ellipse (x/a)² + (y/b)² = 1 and the current level r²ᵗ",
         "ellipse_names": "(2,) their labels",
         "phase_edges": f"({PHASE_BINS + 1},) bin edges on [0, 2π]",
         "phase_density": f"({PHASE_BINS},) density of the phases tθ mod 2π so far",
         "phase_grid": "(2,) [0, 2π]",
         "phase_uniform": "(2,) the uniform density 1/2π",
         "residual_t": "(m,) steps of the residual record",
-        "residual": "(m,) |(x_t/a)² + (y_t/b)² − r^{2t}| (floored at 1e-17 for the log scale)",
+        "residual": "(m,) |(x_t/a)² + (y_t/b)² − r²ᵗ| (floored at 1e-17 for the log scale)",
         "t_points": "iterations done",
         "det": "det A", "trace": "tr A", "two_r_cos": "2r cos θ",
         "eigenvalues": "text of the eigenvalues", "eig_modulus": "|λ|",
@@ -470,14 +470,14 @@ def fixed_point(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 @register
 class AffineIteration(Experiment):
     id = "ch1.affine-iteration-toy"
-    title = "Iterated affine refinement x_{t+1} = A x_t + b"
+    title = "Iterated affine refinement xₜ₊₁ = A x_t + b"
     section = "1.1.5"
     family = "phase portrait (discrete map)"
     summary = "Noisy starts pulled to x* = (I − A)⁻¹b when ρ(A) < 1: a cartoon of denoising."
     explanation = (
         "§1.1.5 describes diffusion models as refining a noisy x₀ by repeated affine maps "
-        "x_{t+1} = A_t x_t + b_t. With a constant A = rR(θ) and b the map has one fixed point "
-        "x* = (I − A)⁻¹b, and the error e_t = x_t − x* obeys e_{t+1} = A e_t, so "
+        "xₜ₊₁ = A_t x_t + b_t. With a constant A = rR(θ) and b the map has one fixed point "
+        "x* = (I − A)⁻¹b, and the error e_t = x_t − x* obeys eₜ₊₁ = A e_t, so "
         "‖e_t‖ = rᵗ‖e₀‖ exactly: a cloud of noisy starts spirals into x* when r < 1, circles "
         "it forever at r = 1 and blows up for r > 1. The first particle's orbit is drawn with "
         "the circle of radius rᵗ‖e₀‖ it stays on. The time-dependent schedule contracts more "

@@ -77,7 +77,7 @@ class SVDByHand(Experiment):
         "§1.2.1 says the columns of U span the row space of X and those of V its column "
         "space; it is the other way round: the u_i of nonzero σ_i span the column space of "
         "X, the v_i its row space. The lab's read-out checks the correct statement.",
-        "\"Complete U to an orthonormal basis of R^m\": with X ∈ R^{n×d} as in §1.2.1, U is "
+        "\"Complete U to an orthonormal basis of R^m\": with X ∈ R^(n×d) as in §1.2.1, U is "
         "n × n, so the basis is of R^n (the number of rows). The lab completes U to the "
         "number of rows of X by Gram–Schmidt.",
         "Eigenvectors are defined up to sign (and within repeated eigenvalues up to a "
@@ -302,7 +302,7 @@ class MatrixCompletion(Experiment):
                help="Type ? for an unobserved entry."),
         Int("max_iter", 500, 1, 2000, live=True, label="iterations"),
         Float("tol", 1e-12, 1e-15, 1e-3, live=True, log=True, label="tolerance",
-              help="Stop when the change ‖X_{t+1} − X_t‖_F falls below it."),
+              help="Stop when the change ‖Xₜ₊₁ − X_t‖_F falls below it."),
         Int("k", 1, 1, 8, live=True, label="rank k",
             help="The rank of the completion (at most min(m, n))."),
         Choice("init", "zeros", INITS, live=True, label="initial fill"),
@@ -319,7 +319,7 @@ class MatrixCompletion(Experiment):
                  boxes="observed_boxes", value_format="{:.2f}"),
         Curves("errors", "Fit per iteration", series=(
             Series("rmse_observed", x="iterations", label="RMSE on observed entries"),
-            Series("change", x="iterations", label="‖X_{t+1} − X_t‖_F"),
+            Series("change", x="iterations", label="‖Xₜ₊₁ − X_t‖_F"),
             Series("rmse_missing", x="iterations", label="RMSE on the gaps (vs truth)"),),
             logy=True, xlabel="iteration", ylabel="error"),
         Bars("spectrum", "Singular values of X", values="sigma", labels="sigma_labels",
@@ -341,7 +341,7 @@ class MatrixCompletion(Experiment):
         "observed_boxes": "(|Ω|, 5) the observed cells outlined in the completion",
         "iterations": "(t,) iteration numbers",
         "rmse_observed": "(t,) RMSE on the observed entries (floored at 1e-16)",
-        "change": "(t,) ‖X_{t+1} − X_t‖_F (floored at 1e-16)",
+        "change": "(t,) ‖Xₜ₊₁ − X_t‖_F (floored at 1e-16)",
         "rmse_missing": "(t,) RMSE on the unobserved entries against the truth (NaN for the "
                         "book's R)",
         "sigma": "(min(m, n),) singular values of X",
@@ -478,10 +478,10 @@ class SVDvsEDCovariance(Experiment):
         "For a symmetric positive-definite Σ the eigen-decomposition Σ = VΛVᵀ and the SVD "
         "coincide: the singular values of Σ are its eigenvalues. The book's \"S = √λ\" refers "
         "to a data matrix X with Σ = XᵀX/n, whose singular values are √(nλ_i). Samples of "
-        "N(μ, Σ) arrive a few per frame; the unit circle maps to the 1σ ellipse under Σ^{1/2} "
+        "N(μ, Σ) arrive a few per frame; the unit circle maps to the 1σ ellipse under Σ^(1/2) "
         "with semi-axes √λ_i along the eigenvectors (the 2σ ellipse is drawn too), the "
         "dashed ellipse is the sample covariance's, and the bars compare λ_i, σ_i(Σ) and "
-        "σ_i(X_c)²/n, which converge as n grows. Whitening W = Λ^{-1/2}Vᵀ turns the samples "
+        "σ_i(X_c)²/n, which converge as n grows. Whitening W = Λ^(-1/2)Vᵀ turns the samples "
         "into identity covariance. The arrows are the Gaussian score −Σ⁻¹(x − μ): longest "
         "across the thin direction, the \"anisotropic denoising\" of the SVD sidebar."
     )
@@ -532,7 +532,7 @@ class SVDvsEDCovariance(Experiment):
         )),
     )
     frame_fields = {
-        "sqrt_sigma": "(2, 2) Σ^{1/2}: maps the unit circle onto the 1σ ellipse",
+        "sqrt_sigma": "(2, 2) Σ^(1/2): maps the unit circle onto the 1σ ellipse",
         "samples": "(n, 2) samples so far (whitened when 'whiten' is on)",
         "ellipses": "(2, 201, 2) the 2σ ellipse and the sample covariance's 1σ ellipse",
         "ellipse_names": "(2,) labels",

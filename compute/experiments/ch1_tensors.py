@@ -87,13 +87,13 @@ class ConvolutionAsMatrix(Experiment):
                "example cell by cell.")
     explanation = (
         "A convolution layer is a linear map with structure. In 1D the book's formula "
-        "y_i = Σ_j k_j x_{i+j−1} (a cross-correlation, as in CNNs) is y = A(k)x with a banded "
+        "y_i = Σ_j k_j xᵢ₊ⱼ₋₁ (a cross-correlation, as in CNNs) is y = A(k)x with a banded "
         "matrix whose rows are the kernel shifted along: only m numbers, repeated (weight "
         "sharing), fill m(n − m + 1) entries. The heat map shows A(k) for the chosen mode "
         "(valid, same or full) with the current row marked, while the window slides along "
         "the signal. In 2D the window slides over Example 1.1.2's 4×4 image (or a digit, or "
         "a shape) and the output fills in cell by cell; the same map is a rank-4 tensor "
-        "A_{i,j,i',j'}, or a ((n−m+1)² × n²) matrix when unrolled. Flip turns correlation "
+        "A_(i,j,i',j'), or a ((n−m+1)² × n²) matrix when unrolled. Flip turns correlation "
         "into convolution (the kernel reversed)."
     )
     equations = (
@@ -106,7 +106,7 @@ class ConvolutionAsMatrix(Experiment):
     book_notes = (
         "The displayed A(k) in §1.1.3, with k₁ … k_m running down each column, is the layout "
         "of a \"full\" convolution of size (n + m − 1) × n, not of the book's own \"valid\" "
-        "formula y_i = Σ_j k_j x_{i+j−1}, whose (n − m + 1) × n matrix has rows (k₁ … k_m) "
+        "formula y_i = Σ_j k_j xᵢ₊ⱼ₋₁, whose (n − m + 1) × n matrix has rows (k₁ … k_m) "
         "shifted right. The lab draws the matrix of the mode selected.",
         "The index formulas are cross-correlations (no kernel flip), while the integral "
         "definition (f * g)(t) = ∫f(τ)g(t − τ)dτ flips the kernel; 'flip' switches between them.",
@@ -323,17 +323,17 @@ class VideoEmbeddingTensors(Experiment):
     title = "A video as a 4D tensor; weighted averages of frames and embeddings (Exercise 1.1.2)"
     section = "1.1.4"
     family = "image & tensor"
-    summary = ("T ∈ R^{H×W×3×T}: window means of intensity; e_avg = Σ w_i T_{:,i} with "
+    summary = ("T ∈ R^(H×W×3×T): window means of intensity; e_avg = Σ w_i T_(:,i) with "
                "simplex weights.")
     explanation = (
-        "A clip is a tensor T_{i,j,c,t}: pixel, colour channel, frame. The synthetic clip "
+        "A clip is a tensor T_(i,j,c,t): pixel, colour channel, frame. The synthetic clip "
         "plays at 30 frames per second; the curve shows each frame's mean intensity "
         "(grayscale 0.2989R + 0.5870G + 0.1140B, the plain average (R + G + B)/3, or the "
         "green channel alone) and the mean over the frames in the window [t₁, t₂], "
-        "(1/(HW|F|)) Σ_{t∈F} Σ_{i,j} I_{ijt}. A sentence is a matrix of word embeddings "
-        "T ∈ R^{D×L}; a weighted average e_avg = Σ_i w_i T_{:,i} with w on the simplex lies in "
+        "(1/(HW|F|)) Σ_(t∈F) Σ_(i,j) Iᵢⱼₜ. A sentence is a matrix of word embeddings "
+        "T ∈ R^(D×L); a weighted average e_avg = Σ_i w_i T_(:,i) with w on the simplex lies in "
         "the convex hull of the columns. Weights w_i ∝ exp(βi) emphasise the last words "
-        "(β > 0), the first (β < 0) or none (β = 0); per-dimension weights w_{d,i} give each "
+        "(β > 0), the first (β < 0) or none (β = 0); per-dimension weights w_(d,i) give each "
         "coordinate its own emphasis. A pre-attention picture of hand-crafted weights."
     )
     equations = (
@@ -360,7 +360,7 @@ class VideoEmbeddingTensors(Experiment):
         Int("D", 16, 2, 64, label="embedding dimension D"),
         Int("L", 10, 2, 50, label="sentence length L"),
         Bool("per_dimension", False, live=True, label="per-dimension weights",
-             help="w_{d,i} ∝ exp(β_d i) with β_d = β cos(πd/D): each coordinate its own."),
+             help="w_(d,i) ∝ exp(β_d i) with β_d = β cos(πd/D): each coordinate its own."),
         Seed(),
     )
     views = (
@@ -392,7 +392,7 @@ class VideoEmbeddingTensors(Experiment):
         "window_gray": "grayscale window mean", "window_average": "(R+G+B)/3 window mean",
         "window_green": "green window mean", "window_count": "|F|",
         "w": "(L,) the position weights", "positions": "(L,) word labels",
-        "weights_2d": "(D, L) the weights w_{d,i} in use",
+        "weights_2d": "(D, L) the weights w_(d,i) in use",
         "embeddings": "(D, L) the embedding matrix T", "e_avg": "(D,) the weighted average",
         "embedding_image": "(D, L+2) T, a gap, and e_avg, for the heat map",
         "embedding_extent": "(4,) its extent", "in_hull": "yes/no: min ≤ e_avg ≤ max per row",

@@ -29,7 +29,7 @@ class BrownianBoundaries(Experiment):
               "eigen-series; mass lost vs conserved."
     explanation = (
         "Particles start at x₀ in (0, L) and diffuse. With absorbing walls a particle is "
-        "killed at its first exit: the surviving mass S(t) decays like e^{−Dπ²t/L²}, the exit "
+        "killed at its first exit: the surviving mass S(t) decays like exp(−Dπ²t/L²), the exit "
         "time τ has mean x₀(L − x₀)/(2D) and the exit is at L with probability x₀/L. With "
         "reflecting walls (x → −x below 0, x → 2L − x above L) mass is conserved and the "
         "density flattens to 1/L. 'mixed' absorbs at 0 and reflects at L. The PDE is the "

@@ -31,7 +31,7 @@ class BrownianHeat(Experiment):
         "A cloud of particles starts at 0 and follows dX = √(2D)dW, simulated by "
         "Euler–Maruyama. Three equivalent views update in lockstep: the paths X_t against t; "
         "the histogram of the particles' positions against the heat kernel "
-        "p_t(x) = (4πDt)^{−1/2}e^{−x²/4Dt}, a Gaussian whose variance 2Dt grows linearly "
+        "p_t(x) = (4πDt)^(−1/2)exp(−x²/4Dt), a Gaussian whose variance 2Dt grows linearly "
         "(the empirical variance is drawn against the line 2Dt); and the heat equation "
         "∂ₜp = D∂ₓ²p solved by FFT, i.e. convolution with the same kernel, whose curves keep "
         "mass 1. Snapshots of the histogram are kept at the chosen marginal times. Because "
@@ -52,7 +52,7 @@ class BrownianHeat(Experiment):
         "points qualify and every PDE curve is twice the heat kernel. The lab uses a "
         "401-point grid with a node at 0 and one cell of mass 1, and shows the total mass.",
         "The notebook's 'repeated convolution' is one convolution per time; the lab solves "
-        "the heat equation spectrally (each Fourier mode times e^{−Dk²t}), which is that "
+        "the heat equation spectrally (each Fourier mode times exp(−Dk²t)), which is that "
         "convolution computed by FFT.",
         "The notebook draws its marginal histograms directly as √(2Dt)·ξ, not from the "
         "simulated paths; the lab histograms the simulated ensemble itself.",
@@ -98,7 +98,7 @@ class BrownianHeat(Experiment):
             ("t", "time t", "{:.4f}"),
             ("dt", "Δt = T/N", "{:.4g}"),
             ("second_moment_text", "E|X_t|² | 2dDt", "{}"),
-            ("peak_text", "histogram peak | (4πDt)^{−1/2}", "{}"),
+            ("peak_text", "histogram peak | (4πDt)^(−1/2)", "{}"),
             ("pde_mass", "PDE mass ∫p dx", "{:.6f}"),
             ("pde_error", "max |PDE − kernel|", "{:.2e}"),
         )),

@@ -67,7 +67,7 @@ def min_hops(cost: np.ndarray, source: int, target: int) -> int:
 
 def expected_cost_backward(P: np.ndarray, cost: np.ndarray, T: int, target: int,
                            gamma: float) -> np.ndarray:
-    """V_n(x) = Σ_y P(x, y)(c(x, y) + γV_{n+1}(y)) with V_T = 0 (a fixed random policy)."""
+    """V_n(x) = Σ_y P(x, y)(c(x, y) + γVₙ₊₁(y)) with V_T = 0 (a fixed random policy)."""
     n = len(P)
     c = np.where(P > 0, np.where(np.isfinite(cost), cost, 0.0), 0.0)
     c[target] = 0.0
@@ -89,11 +89,11 @@ class DPShortestPath(Experiment):
     explanation = (
         "Two directions of time on the same graph. Backward: with the terminal condition "
         "V_T (0 at the target t, ∞ elsewhere) the Bellman recursion "
-        "V_n(x) = min_y{c(x, y) + γV_{n+1}(y)} fills the trellis (states × time) one layer "
+        "V_n(x) = min_y{c(x, y) + γVₙ₊₁(y)} fills the trellis (states × time) one layer "
         "per frame, from n = T down to 0, at a cost of O(T·|S|²) operations instead of the "
         "|S|^T paths an enumeration would visit (the counter compares them). Forward: the "
         "policy read off greedily from V (or the uniform random routing) moves a walker and "
-        "the marginals μ_{n+1}ᵀ = μ_nᵀP from s. With enough steps V₀(s) is the shortest-path "
+        "the marginals μₙ₊₁ᵀ = μ_nᵀP from s. With enough steps V₀(s) is the shortest-path "
         "cost (Dijkstra agrees); below the minimum number of hops it is ∞ (no path fits the "
         "horizon), and it is non-increasing in T. Under the uniform random routing the "
         "expected cost to reach t is V = (I − Q)⁻¹c. 'max-reward' maximises instead; "
@@ -229,7 +229,7 @@ class DPShortestPath(Experiment):
         self.path = self._greedy_path()
 
     def _policy(self) -> np.ndarray:
-        """The greedy next node at each time: argopt_y {c(x, y) + γV_{n+1}(y)} (T, N)."""
+        """The greedy next node at each time: argopt_y {c(x, y) + γVₙ₊₁(y)} (T, N)."""
         tgt, T = self.target, self.p["T"]
         maximise = self.p["mode"] == "max-reward"
         bad = -np.inf if maximise else np.inf

@@ -40,16 +40,16 @@ class IsingGibbsMetropolis(Experiment):
                "magnetisation and energy against Onsager's exact results.")
     explanation = (
         "Spins x_i = ±1 on a periodic square lattice with energy E = −JΣx_ix_j − hΣx_i are "
-        "sampled from p ∝ e^{−E/T} by two Markov chains side by side from the same start: "
+        "sampled from p ∝ exp(−E/T) by two Markov chains side by side from the same start: "
         "Gibbs sampling (heat-bath: each spin is redrawn from its conditional law, +1 with "
         "probability σ(2H_i/T), H_i the local field) and Metropolis (a flip is accepted with "
-        "probability min(1, e^{−ΔE/T})). One frame is one sweep (checkerboard: each "
+        "probability min(1, exp(−ΔE/T))). One frame is one sweep (checkerboard: each "
         "sublattice at once, its spins do not interact). Below the critical temperature "
         "T_c = 2J/ln(1+√2) ≈ 2.269 domains coarsen and |m| approaches Onsager's "
         "spontaneous magnetisation; near T_c clusters of every size appear and the "
         "autocorrelation time grows (critical slowing down); above it the spins are "
         "disordered. Drag T across T_c. For L = 4 the exact averages from enumerating all "
-        "2¹⁶ states are shown; a 1D ring compares ⟨x_ix_{i+1}⟩ with the transfer matrix."
+        "2¹⁶ states are shown; a 1D ring compares ⟨x_ixᵢ₊₁⟩ with the transfer matrix."
     )
     equations = (
         r"$p(x) \propto e^{-E(x)/T},\quad E(x) = -J\sum_{\langle ij\rangle} x_i x_j"
@@ -65,9 +65,9 @@ class IsingGibbsMetropolis(Experiment):
         "the lab uses the heat-bath update x_i = +1 with probability σ(2βH_i), the "
         "conditional p(x_i | x_N(i)) the book states.",
         "The book calls Glauber dynamics a Gibbs/Metropolis 'hybrid'. Standard Glauber "
-        "dynamics accepts a flip with probability 1/(1 + e^{βΔE}), which is exactly the "
+        "dynamics accepts a flip with probability 1/(1 + exp(βΔE)), which is exactly the "
         "random-scan heat-bath update (scan = random here).",
-        "The book's algorithms sample p ∝ e^{−E}; the lab exposes the temperature T = 1/β.",
+        "The book's algorithms sample p ∝ exp(−E); the lab exposes the temperature T = 1/β.",
         "Sweeping a ring by sublattices with Metropolis is not ergodic (flips of zero cost are "
         "always accepted, so domain walls move deterministically; the transition matrix of "
         "a 4-spin ring has several eigenvalues of modulus 1): the lab always sweeps the ring "
@@ -139,8 +139,8 @@ class IsingGibbsMetropolis(Experiment):
         "exact_energy": "⟨E⟩/N by enumeration (L = 4; NaN otherwise)",
         "exact_abs_m": "⟨|m|⟩ by enumeration (L = 4; NaN otherwise)",
         "exact_m2": "⟨m²⟩ by enumeration (L = 4; NaN otherwise)",
-        "ring_corr": "(2,) mean x_i x_{i+1} since the last change",
-        "ring_exact": "transfer-matrix ⟨x_i x_{i+1}⟩ (ring, h = 0; NaN otherwise)",
+        "ring_corr": "(2,) mean x_i xᵢ₊₁ since the last change",
+        "ring_exact": "transfer-matrix ⟨x_i xᵢ₊₁⟩ (ring, h = 0; NaN otherwise)",
         "samples": "sweeps averaged since the last change",
         "T_text": "read-out", "m_text": "read-out", "e_text": "read-out",
         "exact_text": "read-out", "accept_text": "read-out", "tau_text": "read-out",

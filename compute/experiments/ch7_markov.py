@@ -37,7 +37,7 @@ def graph_edges(P: np.ndarray, fmt: str = "{:.2f}") -> tuple[np.ndarray, np.ndar
 
 
 def walker_step(states: np.ndarray, cum: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each walker jumps to the first j with u < Σ_{k ≤ j} P(state, k)."""
+    """Each walker jumps to the first j with u < Σ_(k ≤ j) P(state, k)."""
     u = rng.random(len(states))
     nxt = np.sum(u[:, None] >= cum[states], axis=1)
     return np.minimum(nxt, cum.shape[1] - 1)
@@ -57,7 +57,7 @@ class MarkovChainZoo(Experiment):
     summary = ("The distribution flows over the state graph to π; the 3-cycle never settles "
                "until it is made lazy.")
     explanation = (
-        "A row-stochastic matrix P moves a distribution as μ_{n+1}ᵀ = μ_nᵀP; the state graph "
+        "A row-stochastic matrix P moves a distribution as μₙ₊₁ᵀ = μ_nᵀP; the state graph "
         "shows P (edge widths) and μ_n flowing over the nodes, while walkers jump along the "
         "edges and their histogram follows μ_n. An irreducible aperiodic chain forgets its "
         "start: ‖μ_n − π‖_TV decays like |λ₂|ⁿ, the spectral gap 1 − |λ₂| setting the pace. "
@@ -312,7 +312,7 @@ class PageRankPerronFrobenius(Experiment):
     book_notes = (
         "The book calls a matrix whose rows sum to one 'double-stochastic'; doubly "
         "stochastic means rows and columns both sum to one. P here is row-stochastic.",
-        "The book writes Pπ = π and π^{(k+1)} = Pπ^{(k)}. For a row-stochastic P this right "
+        "The book writes Pπ = π and π⁽ᵏ⁺¹⁾ = Pπ⁽ᵏ⁾. For a row-stochastic P this right "
         "iteration converges to the all-ones direction (the uniform vector after "
         "normalisation), not to π; the lab iterates πᵀP and offers the right side as a "
         "toggle to show the difference.",

@@ -56,7 +56,7 @@ class MinGPTSampling(Experiment):
                "temperature, top-k, top-p and the growing context at work.")
     explanation = (
         "A language model factorises a text as P(x₁…x_T) = Π P(x_t | x_<t); generation is a "
-        "Markov process on an expanding state s_{t+1} = s_t ⊕ x_{t+1}: the logits of the "
+        "Markov process on an expanding state sₜ₊₁ = s_t ⊕ xₜ₊₁: the logits of the "
         "next token (softmax(W h(s_t) + b), h from the transformer) are transformed by "
         "temperature, top-k and top-p, a token is drawn and appended, and the loop repeats. "
         "Here a tiny GPT (2 blocks, 4 heads, d = 64) trains live on a few kilobytes of "

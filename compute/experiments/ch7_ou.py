@@ -79,15 +79,15 @@ class OrnsteinUhlenbeck(Experiment):
     section = "7.3.3"
     family = "Langevin particles"
     summary = ("Particles relax in U = λx²/2; the histogram follows the exact Gaussian "
-               "N(x₀e^{−λt}, (D/λ)(1−e^{−2λt})).")
+               "N(x₀exp(−λt), (D/λ)(1−exp(−2λt))).")
     explanation = (
         "The Ornstein–Uhlenbeck process is Langevin dynamics in the quadratic potential "
         "U = λx²/2: a linear pull back to 0 plus Gaussian noise. It is solvable exactly: the "
-        "mean decays as x₀e^{−λt}, the variance rises to D/λ as (D/λ)(1 − e^{−2λt}), and the "
+        "mean decays as x₀exp(−λt), the variance rises to D/λ as (D/λ)(1 − exp(−2λt)), and the "
         "law stays Gaussian at every time, so the live histogram is compared with that "
         "Gaussian. Euler–Maruyama is stable only for Δt < 2/λ and inflates the stationary "
         "variance to (D/λ)/(1 − λΔt/2); the exact one-step sampler is unbiased at every Δt "
-        "(switch the integrator live). The stationary autocorrelation is e^{−λτ}, and the "
+        "(switch the integrator live). The stationary autocorrelation is exp(−λτ), and the "
         "Fokker–Planck operator's spectrum is {0, λ, 2λ, …}. The OU process is the forward "
         "noising process of VP-type diffusion models."
     )
@@ -167,8 +167,8 @@ class OrnsteinUhlenbeck(Experiment):
         "mean_chain": "(m,) exact mean of the simulated chain (integrator used)",
         "var_chain": "(m,) exact variance of the simulated chain",
         "var_stationary": "D/λ",
-        "acf_lag": "(k,) lags τ", "acf": "(k,) Cov(X_t, X_{t−τ})/Var(X_{t−τ}) over particles",
-        "acf_exact": "(k,) e^{−λτ}", "acf_chain": "(k,) the integrator's exact autocorrelation",
+        "acf_lag": "(k,) lags τ", "acf": "(k,) Cov(X_t, X_(t−τ))/Var(X_(t−τ)) over particles",
+        "acf_exact": "(k,) exp(−λτ)", "acf_chain": "(k,) the integrator's exact autocorrelation",
         "var_em_stationary": "(D/λ)/(1 − λΔt/2): EM's stationary variance",
         "em_bound": "2/λ", "fp_eigenvalues": "(4,) lowest Fokker–Planck eigenvalues on a grid",
         "mean_text": "read-out", "var_text": "read-out", "stationary_text": "read-out",
@@ -298,7 +298,7 @@ def _density(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 class LagCorrelation:
     """Snapshots of m tracked particles over the last K frames (a ring, centred once on
-    arrival): Cov(X_t, X_{t−τ})/Var(X_{t−τ}) for every lag held, newest against each."""
+    arrival): Cov(X_t, X_(t−τ))/Var(X_(t−τ)) for every lag held, newest against each."""
 
     def __init__(self, m: int, capacity: int):
         self._v = np.zeros((capacity, m))

@@ -49,8 +49,8 @@ class PathIntegralCK(Experiment):
                "actions blow up as N grows.")
     explanation = (
         "Slice [0, t] into N steps of length ε = t/N. The short-time propagator "
-        "K(x′, x; ε) = (4πDε)^{−1/2}e^{−(x′−x)²/4Dε} is a Gaussian; Chapman–Kolmogorov "
-        "composes it, p_{t+ε} = ∫K p_t, here as a matrix on a grid applied k = 1…N times to a "
+        "K(x′, x; ε) = (4πDε)^(−1/2)exp(−(x′−x)²/4Dε) is a Gaussian; Chapman–Kolmogorov "
+        "composes it, p_(t+ε) = ∫K p_t, here as a matrix on a grid applied k = 1…N times to a "
         "point mass. After k compositions the density is the heat kernel at kε, whatever N: "
         "the semigroup property (drag N). Paths themselves behave very differently: the "
         "weight of a path is exp(−Σ(ΔX)²/4Dε), and its exponent, the discrete action, has "
@@ -128,7 +128,7 @@ class PathIntegralCK(Experiment):
         "bridge_class": "(n_bridges,) action quartile of each bridge",
         "bridge_action": "(n_bridges,) action of each bridge",
         "qv_edges": "(51,) bins", "qv_hist": "(50,) density of Σ|ΔX|² of free paths",
-        "qv_grid": "(200,) grid", "qv_pdf": "(200,) exact density 2Dε·χ²_{dN}",
+        "qv_grid": "(200,) grid", "qv_pdf": "(200,) exact density 2Dε·χ²_(dN)",
         "action_edges": "(51,)", "action_hist": "(50,) density of the action",
         "action_grid": "(200,)", "action_pdf": "(200,) Gamma(dN/2, 1) density",
         "n_seen": "(j,) slice counts visited", "action_mean_seen": "(j,) mean action at each",

@@ -45,7 +45,7 @@ class RBMMCMC(Experiment):
         "E(v, h) = −bᵀv − cᵀh − vᵀWh; given one layer, the other's units are independent "
         "with P(h_j = 1 | v) = σ(c_j + (Wᵀv)_j). Block Gibbs redraws the whole hidden layer, "
         "then the whole visible one; the notebook's 'Glauber' proposes flipping one unit (a "
-        "layer with probability ½, then one of its units) and accepts with min(1, e^{−ΔE}). "
+        "layer with probability ½, then one of its units) and accepts with min(1, exp(−ΔE)). "
         "Both running averages of the energy converge to the exact ⟨E⟩ — computed here by "
         "enumerating the 2^d visible states with the hidden layer summed out — but "
         "single-flip MH is jumpier: its autocorrelation time is much longer per iteration "
@@ -138,7 +138,7 @@ class RBMMCMC(Experiment):
         "positions": "(d+m, 2)", "edges": "(d·m, 2)", "weights": "(d·m,) W entries",
         "node_labels": "(d+m,)", "state_gibbs": "(d+m,) chain 0 of Gibbs",
         "state_mh": "(d+m,) chain 0 of MH", "mh_acceptance": "measured acceptance after burn-in",
-        "mh_acceptance_exact": "Σπ(x)E_i min(1, e^{−ΔE}) (NaN if d+m > 14)",
+        "mh_acceptance_exact": "Σπ(x)E_i min(1, exp(−ΔE)) (NaN if d+m > 14)",
         "mean_E": "(2,) running average energies", "samples": "iterations averaged",
         "mean_v1": "(2,) running ⟨v₁⟩", "exact_text": "read-out", "average_text": "read-out",
         "accept_text": "read-out", "tau_text": "read-out", "units_text": "read-out",

@@ -37,18 +37,18 @@ class RBMNonlocalMH(Experiment):
     section = "7.5"
     family = "Markov chain / lattice spins"
     summary = ("k-unit flips and an independence sampler against Gibbs and single flips: "
-               "acceptance, autocorrelation, τ_int, R̂.")
+               "acceptance, autocorrelation, τ_int, Rˆ.")
     explanation = (
         "Exercise 7.5.1 asks for a Metropolis–Hastings sampler with a non-local proposal "
         "and for autocorrelation-based convergence diagnostics. Four samplers of the same "
         "RBM run side by side, each with several parallel chains: block Gibbs, the "
         "single-flip Metropolis of Example 7.5.1, a k-unit flip (k units chosen at random "
-        "are flipped together, accepted with min(1, e^{−ΔE})), and an independence sampler "
+        "are flipped together, accepted with min(1, exp(−ΔE))), and an independence sampler "
         "(a fresh uniform configuration). Every one of them targets the same Boltzmann law, "
         "so all running averages meet the exact ⟨E⟩. A bank of k-flip samplers for every k "
         "shows the trade-off: the acceptance falls as k grows (against its exact value by "
         "enumeration) while each accepted move decorrelates more; τ_int = 1 + 2Σρ(τ) is "
-        "smallest in between. Effective samples are n/τ_int; R̂ compares the spread within "
+        "smallest in between. Effective samples are n/τ_int; Rˆ compares the spread within "
         "and between chains and tends to 1."
     )
     equations = (
@@ -111,7 +111,7 @@ class RBMNonlocalMH(Experiment):
             ("exact_text", "exact ⟨E⟩ | k = 1 acceptance", "{}"),
             ("mean_text", "⟨E⟩: Gibbs | 1-flip | k-flip | indep.", "{}"),
             ("acc_text", "acceptance: 1-flip | k-flip | indep.", "{}"),
-            ("rhat_text", "R̂: Gibbs | 1-flip | k-flip | indep.", "{}"),
+            ("rhat_text", "Rˆ: Gibbs | 1-flip | k-flip | indep.", "{}"),
             ("neff_text", "n_eff = n/τ_int", "{}"),
         )),
     )
@@ -129,7 +129,7 @@ class RBMNonlocalMH(Experiment):
         "exact_mean_E": "exact ⟨E⟩", "mean_E": "(4,) running averages",
         "acceptance": "(3,) acceptances: 1-flip, k-flip, independence",
         "acceptance_exact": "(3,) exact acceptances (NaN if too many units)",
-        "r_hat": "(4,) R̂ across chains", "n_eff": "(4,) effective samples (chain 0)",
+        "r_hat": "(4,) Rˆ across chains", "n_eff": "(4,) effective samples (chain 0)",
         "exact_text": "read-out", "mean_text": "read-out", "acc_text": "read-out",
         "rhat_text": "read-out", "neff_text": "read-out",
     }

@@ -33,7 +33,7 @@ class TokenSampling(Experiment):
     explanation = (
         "A language model gives a distribution P(w | context) over its vocabulary; how the "
         "next token is drawn from it is a choice. Temperature rescales the energies "
-        "E(w) = −log P(w): P_T ∝ P^{1/T}, greedy as T → 0 (T = 0 here), uniform as T → ∞, "
+        "E(w) = −log P(w): P_T ∝ P^(1/T), greedy as T → 0 (T = 0 here), uniform as T → ∞, "
         "so the entropy climbs from 0 to log V along the curve (the marker is the current "
         "T). Top-k keeps the k most likely tokens; top-p (nucleus) keeps the smallest set "
         "of most likely tokens whose mass reaches p (inclusive; ties broken by token order) "
@@ -59,7 +59,7 @@ class TokenSampling(Experiment):
     )
     params = (
         Float("T", 1.0, 0.0, 5.0, live=True, label="temperature T",
-              help="P^{1/T}; 0 means greedy."),
+              help="P^(1/T); 0 means greedy."),
         Int("k", 64, 1, 64, live=True, label="top-k", help="k ≥ V switches top-k off."),
         Float("p", 1.0, 0.0, 1.0, live=True, label="top-p",
               help="Nucleus mass; 1 switches it off, 0 keeps the most likely token."),

@@ -1,11 +1,11 @@
 """ch1.mha-ternary-exercise and ch1.transformer-next-token against the hand computation.
 
-Exercise 1.1.4 by hand (X = [[1, 2], [3, 4], [5, 6]], t̂⁽⁰⁾ = (3, 4)):
+Exercise 1.1.4 by hand (X = [[1, 2], [3, 4], [5, 6]], tˆ⁽⁰⁾ = (3, 4)):
 head 1: Q₁ = (3, 4), K₁ rows (3, −1), (7, −1), (11, −1), scores (5, 17, 29);
 head 2: Q₂ = (4, 3), K₂ rows all (−1, 1), scores (−1, −1, −1) → α₂ = 1/3, z₂ = (6, 8);
 z = (z₁ₓ + 8, z₁ᵧ + 6) whose entries differ by z₁ₓ − z₁ᵧ + 2 = 1 (every row of X has
 x − y = −1), so σ² = 1/4 and LayerNorm gives ±(1, −1)·√(σ²/(σ² + ε)) = (1, −1)·…;
-p = softmax(W_out t̂) = softmax(1, −1, 2).
+p = softmax(W_out tˆ) = softmax(1, −1, 2).
 """
 
 import io
@@ -97,7 +97,7 @@ def test_the_run_reaches_its_fixed_point_within_100_frames_part_by_part():
     frames = frames_of(exp, 100)
     parts = [f["part"] for f in frames]
     assert set(parts) == set(range(len(PARTS)))  # every part shown
-    assert frames[0]["part_name"].startswith("t̂")
+    assert frames[0]["part_name"].startswith("tˆ")
     done = [f for f in frames if f["converged"]]
     assert done, "no fixed point within 100 frames"
     last = frames[-1]

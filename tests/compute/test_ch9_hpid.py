@@ -232,7 +232,7 @@ def test_last_step_is_finite_and_lands_on_the_target_scale():
 
 
 def test_experiment_2d_runs_and_reaches_the_nine_modes():
-    frame = last_frame(HarmonicPID({"dimension": "2D", "n_particles": 900, "n_steps": 1000,
+    frame = last_frame(HarmonicPID({"dimension": "2D", "n_particles": 1000, "n_steps": 1000,
                                     "scheme": "exact", "seed": 2}))
     assert frame["t"] == pytest.approx(1.0)
     target = make_target("2D", MU, SIGMA)
