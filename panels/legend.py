@@ -146,6 +146,10 @@ def _item_points(vb: pg.ViewBox):
         if x is None or y is None or len(x) == 0:
             continue
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if len(x) == len(y) + 1:  # a histogram in step mode: bin edges against counts
+            x = 0.5 * (x[:-1] + x[1:])
+        n = min(len(x), len(y))
+        x, y = x[:n], y[:n]
         stride = max(1, len(x) // SAMPLE)
         x, y = x[::stride], y[::stride]
         ok = np.isfinite(x) & np.isfinite(y)

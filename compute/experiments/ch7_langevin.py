@@ -143,6 +143,7 @@ class LangevinDoubleWell(Experiment):
                     ("x2_text", "⟨x²⟩ pooled | exact", "{}"),
                     ("x4_text", "⟨x⁴⟩ pooled | exact", "{}"),
                     ("U_text", "⟨U⟩ pooled | exact", "{}"),
+                    ("hist_source", "histogram of", "{}"),
                     ("pooled_samples", "pooled samples", "{:d}"),
                     ("engine", "engine", "{}"),
                 )),
@@ -155,8 +156,11 @@ class LangevinDoubleWell(Experiment):
         "U": "(400,) potential on the grid",
         "p_boltzmann": "(400,) exp(−U/D)/Z on the grid",
         "edges": "(bins+1,) histogram bin edges",
-        "hist": "(bins,) pooled density of positions after burn-in",
+        "hist": "(bins,) density of positions: pooled after the burn-in, the current "
+                "positions before it",
         "pooled_samples": "number of positions pooled into the histogram",
+        "hist_source": "what the histogram shows: the current positions until the burn-in "
+                       "ends, then the positions pooled over time",
         "history_t": "(m,) times of the right-fraction record",
         "right_fraction": "(m,) fraction of particles right of the barrier over time",
         "right_fraction_now": "current fraction right of the barrier",
@@ -362,7 +366,13 @@ class LangevinDoubleWell(Experiment):
                 "U": self.U_grid,
                 "p_boltzmann": self.p_grid,
                 "edges": self._edges,
-                "hist": counts / (max(pooled, 1) * np.diff(self._edges)),
+                # before the burn-in ends the histogram shows where the particles are now,
+                # so Play shows a histogram at once; then the pooled one takes over
+                "hist": (counts / (pooled * np.diff(self._edges)) if pooled else
+                         ens.histogram(GRID[0], GRID[-1], len(self._edges) - 1)
+                         / (n * np.diff(self._edges))),
+                "hist_source": "pooled over time" if pooled else "current positions "
+                               "(pooling starts after the burn-in)",
                 "pooled_samples": pooled,
                 "history_t": hist_t,
                 "right_fraction": hist_r,

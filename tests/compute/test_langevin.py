@@ -740,3 +740,20 @@ def test_transition_count_does_not_depend_on_steps_per_frame(potential):
         counts[speed] = (frame["transitions"], frame["transition_rate"])
     assert counts[3] == counts[7] == counts[50]
     assert counts[3][0] > 20
+
+
+def test_the_histogram_shows_the_current_positions_until_pooling_starts():
+    """Issue 9, defect 7: Play shows a histogram at once (it was empty for the burn-in)."""
+    exp = LangevinDoubleWell({"n_particles": 400, "burn_in": 0.05})
+    frames = checked_frames(exp)
+    first = next(frames)
+    widths = np.diff(first["edges"])
+    assert first["pooled_samples"] == 0 and "current" in first["hist_source"]
+    inside = (first["x"] >= first["edges"][0]) & (first["x"] < first["edges"][-1])
+    counts, _ = np.histogram(first["x"], bins=first["edges"])
+    np.testing.assert_allclose(first["hist"] * widths * len(first["x"]), counts)
+    assert np.sum(first["hist"] * widths) == pytest.approx(inside.mean())
+    while first["pooled_samples"] == 0:
+        first = next(frames)
+    assert first["hist_source"] == "pooled over time"
+    frames.close()

@@ -54,6 +54,18 @@ def shown_docks(page) -> list[tuple[str, QtWidgets.QDockWidget]]:
     return [(dock.objectName().removeprefix("dock:"), dock) for dock in page.shown_view_docks()]
 
 
+def seen_layout(page) -> dict[str, tuple]:
+    """What a person sees of the page's layout: each shown dock's place and size, and each
+    plot's legend. (Qt's saved state also holds the stale size of a dock behind a tab.)"""
+    seen = {}
+    for name, dock in [*shown_docks(page), ("parameters", page.docks["parameters"]),
+                       ("explanation", page.docks["explanation"])]:
+        panel = page.panels.get(name)
+        legend = panel.legend_rect() if isinstance(panel, PlotPanel) else None
+        seen[name] = (dock.isVisible(), dock.geometry(), legend)
+    return seen
+
+
 def check_dock_sizes(page, minimum: tuple[int, int]) -> list[str]:
     problems = []
     for key, dock in shown_docks(page):
@@ -238,7 +250,7 @@ def test_every_experiment_in_the_window(window, qtbot, exp_id):
     assert page.session.worker.frames_made == made + 1
 
     # presentation mode on a 1920x1080 screen: the plots first, readable
-    before = bytes(page.saveState())
+    before = seen_layout(page)
     window.appearance.set_presentation(True)
     qtbot.waitUntil(lambda: window.width() == 1920, timeout=TIMEOUT)
     play_for(qtbot, page, 0.3)
@@ -250,7 +262,7 @@ def test_every_experiment_in_the_window(window, qtbot, exp_id):
     window.appearance.set_presentation(False)
     qtbot.waitUntil(lambda: page._presenting_state is None, timeout=TIMEOUT)
     settle(qtbot)
-    assert bytes(page.saveState()) == before, "leaving presentation changed the layout"
+    assert seen_layout(page) == before, "leaving presentation changed the layout"
 
     print(f"\n{exp_id}: {fps:.1f} fps displayed at 1600x1000 over {PLAY_SECONDS:g} s")
     worker = page.session.worker

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from pyqtgraph.Qt import QtCore, QtGui
 
@@ -19,6 +20,7 @@ from compute.views import Curves, Particles, Series
 from mgai_lab.settings import Settings
 from mgai_lab.window import MainWindow
 from panels import DARK, LIGHT, PRESENTATION, create_panel
+from panels.legend import PlotLegend
 from panels.readout import NOT_A_NUMBER, ReadoutPanel
 
 pytestmark = pytest.mark.gui
@@ -134,6 +136,22 @@ def test_legends_sit_off_the_data_and_plots_carry_no_title(qtbot):
     legend = panel.legend_rect()
     assert legend is not None and legend.height() > 5
     assert not legend.intersects(panel.plot.getViewBox().sceneBoundingRect())
+
+
+def test_a_histogram_in_step_mode_counts_its_bins_under_a_legend(qtbot):
+    """Step-mode curves hold one more edge than counts: the corner search must pair them."""
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    counts = np.ones(60)
+    widget.getPlotItem().addItem(pg.PlotDataItem(np.linspace(0, 1, 61), counts,
+                                                 stepMode="center"))
+    widget.getPlotItem().getViewBox().setRange(xRange=(0, 1), yRange=(0, 2), padding=0)
+    qtbot.wait(20)
+    legend = PlotLegend(widget.getPlotItem())
+    covered, total = legend.points_under(widget.getPlotItem().getViewBox().sceneBoundingRect())
+    assert covered == total == len(counts)
 
 
 # -- 6. the main view gets the room, read-outs the height of their lines ---------------------
