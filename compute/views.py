@@ -351,6 +351,38 @@ class Graph(View):
     _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
                     "weights", "highlight_node", "highlight_edges", "highlight_color")
 @dataclass(frozen=True)
+class DecisionBoundary(View):
+    """A 2D classifier: its probability map over the plane, its p = 0.5 boundary, its data.
+
+    ``probability`` is an (ny, nx) field of P(y = 1 | x) on a grid over ``extent`` (4,)
+    (xmin, xmax, ymin, ymax), row 0 at the bottom; an (ny, nx, C) field of class
+    probabilities colours each pixel by the class mixture (argmax regions) instead. The
+    boundary p = 0.5 is drawn as a thick line. ``points`` (n, 2) and ``labels`` (n,) ints
+    are the data, one colour per class; ``highlight`` an optional (n,) bool field rings
+    points (support vectors, mistakes). ``hyperplanes`` an optional (k, 3) field of lines
+    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed;
+    ``curves`` an optional (m, s, 2) NaN-padded field of other boundaries named by
+    ``curve_names`` (a reference classifier). ``message`` an optional string field written
+    over the map when it means nothing (one class, collinear points).
+    """
+
+    probability: str = "probability"
+    extent: str = "extent"
+    points: str | None = "points"
+    labels: str | None = "labels"
+    highlight: str | None = None
+    hyperplanes: str | None = None
+    curves: str | None = None
+    curve_names: str | None = None
+    message: str | None = None
+    xlabel: str = "x₁"
+    ylabel: str = "x₂"
+    equal_aspect: bool = False
+    _field_attrs = ("probability", "extent", "points", "labels", "highlight", "hyperplanes",
+                    "curves", "curve_names", "message")
+
+
+@dataclass(frozen=True)
 class TokenText(View):
     """Generated text, token by token, each token shaded by a value in [0, 1].
 

@@ -12,6 +12,7 @@ from .bars import BarsPanel
 from .base import PlotPanel, ViewPanel
 from .bubbles import BubblesPanel
 from .curves import CurvesPanel
+from .decision_boundary import DecisionBoundaryPanel
 from .gallery import GalleryPanel
 from .graph import GraphPanel
 from .heatmap import HeatmapPanel
@@ -37,6 +38,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.LinearMap: LinearMapPanel,
     views.Graph: GraphPanel,
     views.TokenText: TokenTextPanel,
+    views.DecisionBoundary: DecisionBoundaryPanel,
 }
 
 
