@@ -360,9 +360,8 @@ class DecisionBoundary(View):
     boundary p = 0.5 is drawn as a thick line. ``points`` (n, 2) and ``labels`` (n,) ints
     are the data, one colour per class; ``highlight`` an optional (n,) bool field rings
     points (support vectors, mistakes). ``hyperplanes`` an optional (k, 3) field of lines
-    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed;
-    ``curves`` an optional (m, s, 2) NaN-padded field of other boundaries named by
-    ``curve_names`` (a reference classifier). ``message`` an optional string field written
+    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed.
+    ``message`` an optional string field written
     over the map when it means nothing (one class, collinear points).
     """
 
@@ -372,14 +371,12 @@ class DecisionBoundary(View):
     labels: str | None = "labels"
     highlight: str | None = None
     hyperplanes: str | None = None
-    curves: str | None = None
-    curve_names: str | None = None
     message: str | None = None
     xlabel: str = "x₁"
     ylabel: str = "x₂"
     equal_aspect: bool = False
     _field_attrs = ("probability", "extent", "points", "labels", "highlight", "hyperplanes",
-                    "curves", "curve_names", "message")
+                    "message")
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,6 @@ class DecisionBoundaryPanel(PlotPanel):
         self.boundary.setTransform(QtGui.QTransform.fromTranslate(0.5, 0.5))
         self.hyperplanes = pg.PlotDataItem(connect="pairs")
         self.plot.addItem(self.hyperplanes)
-        self.curve_items: list[pg.PlotDataItem] = []
-        self.curve_names: list[str] = []
         self.classes: list[pg.ScatterPlotItem] = []
         self.rings = pg.ScatterPlotItem(pxMode=True)
         self.plot.addItem(self.rings)
@@ -102,8 +100,6 @@ class DecisionBoundaryPanel(PlotPanel):
         self.boundary.setPen(pg.mkPen(self.theme.foreground, width=self.theme.line_width * 1.5))
         self.hyperplanes.setPen(self.pen(self.theme.foreground + "A0", 0.7,
                                          QtCore.Qt.PenStyle.DashLine))
-        for i, item in enumerate(self.curve_items):
-            item.setPen(self.pen(self.theme.color(i + 2), 1.0, QtCore.Qt.PenStyle.DashDotLine))
         for c, item in enumerate(self.classes):
             item.setBrush(pg.mkBrush(self.class_color(c)))
             item.setPen(pg.mkPen(self.theme.foreground, width=max(1.0, self.theme.line_width / 2)))
@@ -135,9 +131,6 @@ class DecisionBoundaryPanel(PlotPanel):
         if view.hyperplanes and view.hyperplanes in frame:
             seg = line_segments(np.asarray(frame[view.hyperplanes], dtype=float), self.extent)
             self.hyperplanes.setData(seg[:, 0], seg[:, 1], connect="pairs")
-        if view.curves and view.curves in frame:
-            names = [str(s) for s in frame[view.curve_names]] if view.curve_names in frame else []
-            self._set_curves(np.asarray(frame[view.curves], dtype=float), names)
         if view.message:
             text = str(frame.get(view.message, "") or "")
             self.text.setVisible(bool(text))
@@ -183,25 +176,6 @@ class DecisionBoundaryPanel(PlotPanel):
         for c, item in enumerate(self.classes):
             sel = labels == c
             item.setData(pts[sel, 0], pts[sel, 1])
-
-    def _set_curves(self, curves: np.ndarray, names: list[str]) -> None:
-        if curves.ndim == 2:
-            curves = curves[None]
-        names = (names + [f"curve {i}" for i in range(len(names), len(curves))])[: len(curves)]
-        if names != self.curve_names:
-            for item in self.curve_items:
-                self.plot.removeItem(item)
-                self.remove_legend_entry(item)
-            self.curve_items = []
-            for name in names:
-                item = pg.PlotDataItem()
-                self.plot.addItem(item)
-                self.curve_items.append(item)
-                self.add_legend_entry(item, name)
-            self.curve_names = names
-            self.style_items()
-        for item, curve in zip(self.curve_items, curves, strict=True):
-            item.setData(curve[:, 0], curve[:, 1], connect="finite")
 
     def fixed_range(self):
         """The map's extent frames the view (the mathematics of the grid fixes it)."""
