@@ -162,7 +162,9 @@ class MLP:
 
     def logits(self, theta: Array, x: Array) -> Array:
         W1, b1, W2, b2 = self.unpack(theta)
-        return self._act(x @ W1.T + b1)[0] @ W2 + b2
+        a = x @ W1.T + b1
+        h = np.maximum(a, 0.0) if self.activation == "relu" else np.tanh(a)
+        return h @ W2 + b2
 
     def loss_grad(self, theta: Array, x: Array, y: Array) -> tuple[float, Array]:
         """Mean BCE of σ(f(x)) and its gradient by backpropagation."""
