@@ -157,7 +157,8 @@ class ConvexVsNonconvex(Experiment):
         "kappa": "condition number of the convex Hessian",
         "eta_max": "2/λmax", "eta_best": "2/(λmin + λmax)", "rate": "(κ − 1)/(κ + 1)",
         "ls_loss": "the minimal convex loss",
-        "best_text": "2/(λmin + λmax) and its rate (κ − 1)/(κ + 1)", "nn_text": "final (α, β) of the network paths",
+        "best_text": "2/(λmin + λmax) and its rate (κ − 1)/(κ + 1)",
+        "nn_text": "final (α, β) of the network paths",
     }
     history_fields = ("loss_step", "loss_convex", "loss_nn", "convex_paths", "nn_paths")
     nonfinite_fields = frozenset({"convex_paths", "nn_paths", "loss_convex", "loss_nn",
