@@ -23,23 +23,58 @@ Array = NDArray[np.float64]
 GradFn = Callable[[Array], Array]
 
 OPTIMIZERS = ("GD", "SGD", "heavy-ball", "Nesterov", "PGD", "AdaGrad", "RMSProp", "Adam")
-CONSTRAINTS = ("ball", "box")
+CONSTRAINTS = ("ball", "box", "l1-ball", "simplex", "half-plane")
+
+
+def project_simplex(v: ArrayLike, r: float = 1.0) -> Array:
+    """Nearest point of {z ≥ 0, Σ z = r} to each v (..., d): sort-based (Held et al.)."""
+    v = np.asarray(v, dtype=float)
+    u = -np.sort(-v, axis=-1)
+    css = np.cumsum(u, axis=-1) - r
+    k = np.arange(1, v.shape[-1] + 1)
+    rho = (u - css / k > 0).sum(axis=-1, keepdims=True)
+    tau = np.take_along_axis(css, rho - 1, axis=-1) / rho
+    return np.maximum(v - tau, 0.0)
+
+
+def project_l1_ball(v: ArrayLike, r: float) -> Array:
+    """Nearest point of {‖z‖₁ ≤ r} to each v (..., d): v itself inside, else the sign of v
+    times the projection of |v| onto the simplex of radius r (Duchi et al.)."""
+    v = np.asarray(v, dtype=float)
+    inside = np.abs(v).sum(axis=-1, keepdims=True) <= r
+    return np.where(inside, v, np.sign(v) * project_simplex(np.abs(v), r))
 
 
 @dataclass(frozen=True)
 class Constraint:
-    """The convex set C of PGD: an ℓ2 ball or an axis-aligned box of ``radius`` about ``centre``."""
+    """The convex set C of PGD, of size ``radius`` placed by ``centre`` (the start):
+
+    * ``ball``: ‖θ − c‖₂ ≤ R; ``box``: |θ_i − c_i| ≤ R; ``l1-ball``: ‖θ − c‖₁ ≤ R (all
+      centred at c, so the start is feasible);
+    * ``simplex``: θ_i ≥ 0, Σ θ_i = R (fixed at the origin's corner: a start elsewhere is
+      projected onto it);
+    * ``half-plane``: θ₁ ≤ c₁ + R.
+    """
 
     kind: str = "ball"
     centre: tuple[float, float] = (0.0, 0.0)
     radius: float = 1.0
 
     def project(self, theta: ArrayLike) -> Array:
-        """Proj_C: the nearest point of C (ball: c + (θ−c)·min(1, R/‖θ−c‖); box: clipping)."""
+        """Proj_C: the nearest point of C (ball: c + (θ−c)·min(1, R/‖θ−c‖); box: clipping;
+        ℓ1 ball and simplex: sort-based; half-plane: clip θ₁)."""
         theta = np.asarray(theta, dtype=float)
         c = np.asarray(self.centre, dtype=float)
         if self.kind == "box":
             return np.clip(theta, c - self.radius, c + self.radius)
+        if self.kind == "l1-ball":
+            return c + project_l1_ball(theta - c, self.radius)
+        if self.kind == "simplex":
+            return project_simplex(theta, self.radius)
+        if self.kind == "half-plane":
+            out = theta.copy()
+            out[..., 0] = np.minimum(out[..., 0], c[0] + self.radius)
+            return out
         if self.kind != "ball":
             raise ValueError(f"unknown constraint {self.kind!r} (choose from {CONSTRAINTS})")
         d = theta - c
@@ -47,12 +82,26 @@ class Constraint:
         scale = np.minimum(1.0, self.radius / np.maximum(norm, np.finfo(float).tiny))
         return c + d * scale
 
-    def boundary(self, n: int = 129) -> Array:
-        """A closed polygon (n, 2) tracing ∂C, for drawing the feasible set."""
+    def contains(self, theta: ArrayLike, tol: float = 1e-12) -> bool:
+        """Whether θ (2,) lies in C (up to ``tol``)."""
+        theta = np.asarray(theta, dtype=float)
+        return bool(np.linalg.norm(self.project(theta) - theta) <= tol * max(1.0, self.radius))
+
+    def boundary(self, n: int = 129, span: float = 100.0) -> Array:
+        """Points (m, 2) tracing ∂C, for drawing the feasible set (a closed polygon; the
+        simplex's segment; the half-plane's edge over ±``span``)."""
         c, r = np.asarray(self.centre, dtype=float), self.radius
         if self.kind == "box":
             corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]], dtype=float)
             return c + r * corners
+        if self.kind == "l1-ball":
+            corners = np.array([[1, 0], [0, 1], [-1, 0], [0, -1], [1, 0]], dtype=float)
+            return c + r * corners
+        if self.kind == "simplex":
+            return np.array([[r, 0.0], [0.0, r]])
+        if self.kind == "half-plane":
+            y = c[1] + np.linspace(-span, span, 4001)
+            return np.column_stack([np.full_like(y, c[0] + r), y])
         s = np.linspace(0.0, 2.0 * np.pi, n)
         return c + r * np.stack([np.cos(s), np.sin(s)], axis=-1)
 
@@ -63,7 +112,8 @@ class Hyper:
 
     ``beta`` is the momentum of heavy ball and Nesterov, ``rho`` the decay of RMSProp (the
     book's β there), ``noise`` the σ of SGD's gradient noise, ``constraint`` the set of PGD.
-    ``eps_inside_root`` selects AdaGrad's η/√(G+ε) (book) or η/(√G+ε) (notebooks).
+    ``eps_inside_root`` selects AdaGrad's η/√(G+ε) (book) or η/(√G+ε) (notebooks);
+    ``rmsprop_bias_correction`` divides RMSProp's G by 1 − ρᵏ as Adam does (not in the book).
     """
 
     lr: float = 0.1
@@ -75,6 +125,7 @@ class Hyper:
     eps_inside_root: bool = True
     noise: float = 0.0
     constraint: Constraint | None = None
+    rmsprop_bias_correction: bool = False
 
 
 class Optimizer:
@@ -129,14 +180,22 @@ class SGD(GD):
 
 
 class PGD(GD):
-    """Projected gradient descent: θ_{t+1} = Proj_C(θ_t − η∇f(θ_t))."""
+    """Projected gradient descent: θ_{t+1} = Proj_C(θ_t − η∇f(θ_t)).
+
+    ``before`` keeps the last unprojected point θ_t − η∇f(θ_t) (for drawing the projection).
+    """
 
     name = "PGD"
+
+    def __init__(self, theta0: ArrayLike):
+        super().__init__(theta0)
+        self.before = self.theta.copy()
 
     def _update(self, grad: GradFn, hp: Hyper) -> Array:
         if hp.constraint is None:
             raise ValueError("PGD needs Hyper.constraint")
-        return hp.constraint.project(super()._update(grad, hp))
+        self.before = super()._update(grad, hp)
+        return hp.constraint.project(self.before)
 
 
 class HeavyBall(Optimizer):
@@ -168,6 +227,7 @@ class AdaGrad(Optimizer):
     """AdaGrad: G_t = Σ_{t'≤t} g_{t'}², θ_{t+1} = θ_t − η g_t/√(G_t + ε) (book).
 
     With ``eps_inside_root`` off the step is η g_t/(√G_t + ε), as in the notebooks.
+    ``rate`` holds the last per-coordinate effective step η_α^(t) (the factor of g).
     """
 
     name = "AdaGrad"
@@ -176,18 +236,22 @@ class AdaGrad(Optimizer):
     def __init__(self, theta0: ArrayLike):
         super().__init__(theta0)
         self.G = np.zeros_like(self.theta)
+        self.rate = np.zeros_like(self.theta)
 
     def _update(self, grad: GradFn, hp: Hyper) -> Array:
         g = grad(self.theta)
         self.G = self.G + g * g
         denom = np.sqrt(self.G + hp.eps) if hp.eps_inside_root else np.sqrt(self.G) + hp.eps
-        return self.theta - hp.lr * g / denom
+        self.rate = hp.lr / denom
+        return self.theta - self.rate * g
 
 
 class RMSProp(Optimizer):
     """RMSProp: G_{t+1} = ρG_t + (1−ρ)g_t², θ_{t+1} = θ_t − η g_t/(√G_{t+1} + ε), G_0 = 0.
 
     No bias correction, as in the book: the first step is η/√(1−ρ) per coordinate (ε → 0).
+    With ``Hyper.rmsprop_bias_correction`` G is divided by 1 − ρᵏ (k = 1, 2, …) as in Adam,
+    and the first step is η.
     """
 
     name = "RMSProp"
@@ -196,11 +260,14 @@ class RMSProp(Optimizer):
     def __init__(self, theta0: ArrayLike):
         super().__init__(theta0)
         self.G = np.zeros_like(self.theta)
+        self.rate = np.zeros_like(self.theta)
 
     def _update(self, grad: GradFn, hp: Hyper) -> Array:
         g = grad(self.theta)
         self.G = hp.rho * self.G + (1.0 - hp.rho) * g * g
-        return self.theta - hp.lr * g / (np.sqrt(self.G) + hp.eps)
+        G = self.G / (1.0 - hp.rho ** (self.t + 1)) if hp.rmsprop_bias_correction else self.G
+        self.rate = hp.lr / (np.sqrt(G) + hp.eps)
+        return self.theta - self.rate * g
 
 
 class Adam(Optimizer):
@@ -218,6 +285,7 @@ class Adam(Optimizer):
         super().__init__(theta0)
         self.m = np.zeros_like(self.theta)
         self.G = np.zeros_like(self.theta)
+        self.rate = np.zeros_like(self.theta)
 
     def _update(self, grad: GradFn, hp: Hyper) -> Array:
         g = grad(self.theta)
@@ -226,7 +294,8 @@ class Adam(Optimizer):
         self.G = hp.beta2 * self.G + (1.0 - hp.beta2) * g * g
         m_hat = self.m / (1.0 - hp.beta1**k)
         G_hat = self.G / (1.0 - hp.beta2**k)
-        return self.theta - hp.lr * m_hat / (np.sqrt(G_hat) + hp.eps)
+        self.rate = hp.lr / (np.sqrt(G_hat) + hp.eps)  # the factor of m̂
+        return self.theta - self.rate * m_hat
 
 
 _CLASSES: dict[str, type[Optimizer]] = {

@@ -62,6 +62,23 @@ def blow_up(theta: np.ndarray) -> str | None:
     return BOUND_TEXT if math.isfinite(norm) else "θ not finite"
 
 
+def iteration_radius(name: str, eta: float, beta: float, h: float) -> float:
+    """Spectral radius of one step of GD, heavy ball or Nesterov on f = ½hθ² (the error
+    contracts by it per step, asymptotically).
+
+    GD: |1 − ηh|. Heavy ball: roots of z² − (1 + β − ηh)z + β. Nesterov: roots of
+    z² − (1 + β)(1 − ηh)z + β(1 − ηh).
+    """
+    a = eta * h
+    if name == "GD":
+        return abs(1.0 - a)
+    if name == "heavy-ball":
+        coeffs = [1.0, -(1.0 + beta - a), beta]
+    else:
+        coeffs = [1.0, -(1.0 + beta) * (1.0 - a), beta * (1.0 - a)]
+    return float(np.abs(np.roots(coeffs)).max())
+
+
 @register
 class OptimizerZoo(Experiment):
     id = "ch3.optimizer-zoo"
@@ -81,7 +98,10 @@ class OptimizerZoo(Experiment):
         "not depend on the scale of f: the first step of AdaGrad and of Adam moves each "
         "coordinate by η, RMSProp's by η/√(1 − ρ) (3.16η at ρ = 0.9: its running average "
         "starts at zero without bias correction). They are not rotation invariant (turn the "
-        "angle). PGD projects each GD step onto a ball or box around the start. "
+        "angle); the lower panel shows their per-coordinate step sizes. PGD projects each GD "
+        "step onto a convex set C (the segment from the unprojected point to its "
+        "projection is drawn); the momentum methods show how far they would coast on "
+        "their velocity alone. "
         "Learning rates and momenta act at the next step without a restart. An optimizer whose "
         "iterate blows up is frozen and marked diverged; the others keep running."
     )
@@ -125,7 +145,20 @@ class OptimizerZoo(Experiment):
         "result is linear convergence: with η = 2/(L + μ) the error contracts by (κ−1)/(κ+1) "
         "per step; O(1/T²) is Nesterov's rate on (non-strongly) convex functions. Heavy ball "
         "with tuned η and β contracts by (√κ−1)/(√κ+1) on quadratics.",
-        "PGD's set C (an ℓ2 ball or a box) is centred at the start, so the start is feasible.",
+        "PGD's set C (an ℓ2 ball, a box or an ℓ1 ball) is centred at the start, so the start "
+        "is feasible; the simplex θ ≥ 0, θ₁ + θ₂ = R and the half-plane θ₁ ≤ start₁ + R are "
+        "not, and a start outside them is projected onto C first (the path's name says so).",
+        "The book also states that strict convexity gives linear convergence. It does not: "
+        "f(θ) = θ⁴ is strictly convex, and GD on it slows to a sublinear crawl near 0 "
+        "because the curvature vanishes there. Linear rates need strong convexity (a "
+        "curvature bounded below by μ > 0), as on the quadratic, where the read-out compares "
+        "the measured contraction of GD, heavy ball and Nesterov with the spectral radius "
+        "of their iteration.",
+        "RMSProp's bias-correction switch is not in the book (nor in PyTorch's RMSprop or "
+        "the notebooks); it is offered to show where RMSProp's large first step comes from. "
+        "The book-versus-notebook switch of the catalogue reduces here to AdaGrad's ε inside "
+        "or outside the root and RMSProp's decay (presets book-variant and "
+        "notebook-variant); sums versus means do not arise on these landscapes.",
         "The saddle x² − y² has no minimum; its loss curve shows the decrease f(θ₀) − f(θ) "
         "instead of f − f*, and distances are measured to the saddle point.",
     )
@@ -160,10 +193,15 @@ class OptimizerZoo(Experiment):
              help="On: η/√(G + ε) as in the book; off: η/(√G + ε) as in the notebooks."),
         Float("sgd_noise", 0.3, 0.0, 20.0, live=True, label="SGD noise σ",
               help="Standard deviation of the Gaussian noise added to SGD's gradient."),
+        Bool("rmsprop_bias_correction", False, live=True, label="RMSProp bias correction",
+             help="Divide RMSProp's G by 1 − ρᵏ as Adam does (not in the book; PyTorch "
+                  "and the notebooks do not either): the first step becomes η."),
         Choice("constraint", "ball", CONSTRAINTS, live=True, label="PGD set C",
-               help="ℓ2 ball or box (half-width = radius) centred at the start."),
+               help="ℓ2 ball, box (half-width = radius) or ℓ1 ball centred at the start; "
+                    "the simplex θ ≥ 0, θ₁ + θ₂ = radius (a start off it is projected); the "
+                    "half-plane θ₁ ≤ start₁ + radius."),
         Float("radius", 1.5, 0.05, 10.0, live=True, label="PGD radius",
-              help="Radius of PGD's ball, or half-width of its box."),
+              help="Size of PGD's set (see the set)."),
         Bool("custom_start", False, label="custom start",
              help="Start at (start_x, start_y) instead of the landscape's own start."),
         Float("start_x", -3.5, -10.0, 10.0, label="start θ₁"),
@@ -179,10 +217,17 @@ class OptimizerZoo(Experiment):
         Curves("loss", "Loss vs step",
                series=(Series("loss", x="loss_step", names="names"),),
                logy=True, xlabel="step", ylabel="f(θ) − f*"),
+        Curves("distance", "Distance to the minimiser",
+               series=(Series("dist_curve", x="loss_step", names="names"),),
+               logy=True, xlabel="step", ylabel="|θ − θ*|"),
+        Curves("rates", "Effective step per coordinate (adaptive)",
+               series=(Series("eff_rate", x="loss_step", names="rate_names"),),
+               logy=True, xlabel="step", ylabel="η_α"),
         Readout("race", "Race", area="bottom", lines=(
             ("step", "step", "{:d}"),
             ("running", "optimizers running", "{:d}"),
             ("gd_limit", "GD stable at the minimum for η <", "{:.4g}"),
+            ("rate_text", "contraction per step, measured (theory)", "{}"),
         )),
     )
     frame_fields: ClassVar[dict[str, str]] = {
@@ -207,12 +252,25 @@ class OptimizerZoo(Experiment):
         "distance": "(k,) distance to the nearest minimiser (saddle: to the saddle point)",
         "status": "(k,) 'running' or 'diverged at step N (reason)'",
         "running": "number of optimizers still running",
+        "dist_curve": "(k, m) distance to the nearest minimiser (saddle: to the saddle), "
+                      "clamped at 1e-16; NaN after divergence",
+        "rate_names": "(2a,) 'optimizer θ₁', 'optimizer θ₂' for the a adaptive optimizers "
+                      "(a placeholder when none races)",
+        "eff_rate": "(2a, m) effective steps η_α of the adaptive optimizers' coordinates "
+                    "(AdaGrad η/√(G+ε), RMSProp η/(√G+ε), Adam η/(√Ĝ+ε) times m̂)",
+        "rate_text": "quadratic: measured contraction over the last 20 steps of GD, heavy "
+                     "ball and Nesterov against the spectral radius of their iteration",
         "gd_limit": "2/λmax of the Hessian at the minimisers (saddle: at the saddle)",
     }
-    history_fields = ("loss_step", "loss", "paths")
-    nonfinite_fields = frozenset({"paths", "loss"})
+    history_fields = ("loss_step", "loss", "paths", "dist_curve", "eff_rate")
+    nonfinite_fields = frozenset({"paths", "loss", "dist_curve", "eff_rate"})
     default_steps_per_frame = 1
     max_steps_per_frame = 2000  # about 0.2 s per frame with all eight optimizers
+
+    @classmethod
+    def hidden_views(cls, p: Mapping[str, Any]) -> frozenset[str]:
+        adaptive = {"AdaGrad", "RMSProp", "Adam"}
+        return frozenset() if adaptive & set(p["optimizers"]) else frozenset({"rates"})
 
     @classmethod
     def check(cls, p: Mapping[str, Any]) -> None:
@@ -257,9 +315,11 @@ class OptimizerZoo(Experiment):
                                 p["radius"])
         plain = Hyper(lr=p["lr"], beta=p["beta"], rho=p["rho"], beta1=p["beta1"],
                       beta2=p["beta2"], eps=p["eps"], eps_inside_root=p["eps_inside_root"],
-                      noise=p["sgd_noise"], constraint=constraint)
+                      noise=p["sgd_noise"], constraint=constraint,
+                      rmsprop_bias_correction=p["rmsprop_bias_correction"])
         # keyed by Optimizer.adaptive: the adaptive methods have their own learning rate
         self.hyper = {False: plain, True: replace(plain, lr=p["lr_adaptive"])}
+        self.constraint = constraint
         self.boundary = constraint.boundary()
 
     # -- the run ------------------------------------------------------------------------
@@ -273,19 +333,28 @@ class OptimizerZoo(Experiment):
     def frames(self) -> Iterator[Frame]:
         names = list(self.p["optimizers"])
         noise_rng = backend.rng(self.p["seed"], 1)
-        opts: list[Optimizer] = [create(n, self.start, noise_rng) for n in names]
+        # a start outside PGD's set is projected onto it (and said so in its name)
+        starts = [self.constraint.project(self.start) if n == "PGD" else self.start
+                  for n in names]
+        self.projected_start = "PGD" in names and not self.constraint.contains(self.start)
+        opts: list[Optimizer] = [create(n, s, noise_rng) for n, s in zip(names, starts,
+                                                                        strict=True)]
         k = len(opts)
         grad = self.landscape.grad
         f0 = float(self.landscape.value(self.start))
         status = [RUNNING] * k
-        record = History(shape=(k, 3), capacity=RECORD)
+        record = History(shape=(k, 6), capacity=RECORD)
         step = 0
 
         def sample() -> np.ndarray:
             pos = np.stack([o.theta for o in opts])
             loss = self._gap(pos, f0)
-            loss[[s != RUNNING for s in status]] = np.nan
-            return np.concatenate([pos, loss[:, None]], axis=1)
+            dist = np.maximum(self.landscape.distance(pos), LOSS_FLOOR)
+            dead = [s != RUNNING for s in status]
+            loss[dead] = np.nan
+            dist[dead] = np.nan
+            rates = np.stack([getattr(o, "rate", np.full(2, np.nan)) for o in opts])
+            return np.concatenate([pos, loss[:, None], dist[:, None], rates], axis=1)
 
         record.append(0, sample())
         while True:
@@ -308,22 +377,73 @@ class OptimizerZoo(Experiment):
                         break
             yield self._frame(step, names, status, opts, record)
 
+    def _extras(self, names: list[str], opts: list[Optimizer]) -> list[tuple[str, np.ndarray]]:
+        """Overlays drawn as extra paths: PGD's set and its last projection (the unprojected
+        point joined to its projection), and the coasting distance βv/(1 − β) of each
+        momentum method (where the ball would roll on with no more gradient)."""
+        extras = []
+        if "PGD" in names:
+            extras.append(("PGD set C", self.boundary))
+            pgd = opts[names.index("PGD")]
+            extras.append(("PGD step before projection", np.array([pgd.before, pgd.theta])))
+        beta = self.p["beta"]
+        segments = [np.array([o.theta, o.theta + beta / (1.0 - beta) * (o.theta - o.previous),
+                              [np.nan, np.nan]])
+                    for n, o in zip(names, opts, strict=True)
+                    if n in ("heavy-ball", "Nesterov")]
+        if segments:
+            extras.append(("momentum coasting βv/(1 − β)", np.concatenate(segments)))
+        return extras
+
+    def _rates(self, names: list[str], record_dist: np.ndarray) -> str:
+        """Measured contraction of GD, heavy ball and Nesterov on the quadratic over the last
+        20 steps, against the spectral radius of their linear iteration."""
+        if self.landscape.name != "quadratic" or record_dist.shape[0] < 22:
+            return "—"
+        lam = np.linalg.eigvalsh(self.landscape.hessian(np.zeros(2)))
+        eta, beta = self.p["lr"], self.p["beta"]
+        parts = []
+        for i, n in enumerate(names):
+            if n not in ("GD", "heavy-ball", "Nesterov"):
+                continue
+            theory = max(iteration_radius(n, eta, beta, float(h)) for h in lam)
+            d = record_dist[-21:, i]
+            if not np.isfinite(d).all() or d[0] <= 0:
+                continue
+            measured = (d[-1] / d[0]) ** (1.0 / 20.0) if d[-1] > 1e-15 else float("nan")
+            parts.append(f"{n} {measured:.4f} ({theory:.4f})")
+        return "; ".join(parts) or "—"
+
     def _frame(self, step: int, names: list[str], status: list[str], opts: list[Optimizer],
                record: History) -> Frame:
         positions = np.stack([o.theta for o in opts])
-        kept = record.values  # (m, k, 3)
+        kept = record.values  # (m, k, 6)
         paths = np.concatenate([kept[:, :, :2].transpose(1, 0, 2), positions[:, None]], axis=1)
         lo, hi = self.drawn
         paths[((paths < lo) | (paths > hi)).any(axis=-1)] = np.nan
         path_names = [n if s == RUNNING else f"{n}: {s}"
                       for n, s in zip(names, status, strict=True)]
-        if "PGD" in names:
-            n = max(paths.shape[1], len(self.boundary))
-            padded = np.full((len(opts) + 1, n, 2), np.nan)
-            padded[:-1, : paths.shape[1]] = paths
-            padded[-1, : len(self.boundary)] = self.boundary
+        if self.projected_start and "PGD" in names:
+            i = names.index("PGD")
+            path_names[i] += " (start projected onto C)"
+        extras = self._extras(names, opts)
+        if extras:
+            n = max(paths.shape[1], *(len(e) for _, e in extras))
+            padded = np.full((len(opts) + len(extras), n, 2), np.nan)
+            padded[: len(opts), : paths.shape[1]] = paths
+            for j, (label, pts) in enumerate(extras):
+                pts = pts.copy()
+                pts[((pts < lo) | (pts > hi)).any(axis=-1)] = np.nan
+                padded[len(opts) + j, : len(pts)] = pts
+                path_names.append(label)
             paths = padded
-            path_names.append("PGD set C")
+        adaptive = [i for i, o in enumerate(opts) if o.adaptive]
+        if adaptive:
+            eff = kept[:, adaptive, 4:6].transpose(1, 2, 0).reshape(2 * len(adaptive), -1)
+            rate_names = [f"{names[i]} {c}" for i in adaptive for c in ("θ₁", "θ₂")]
+        else:
+            eff = np.full((1, kept.shape[0]), np.nan)
+            rate_names = ["no adaptive optimizer"]
         return {
             "step": step,
             "t": float(step),
@@ -335,6 +455,10 @@ class OptimizerZoo(Experiment):
             "markers": np.clip(positions, lo, hi),
             "loss_step": record.x,
             "loss": kept[:, :, 2].T.copy(),
+            "dist_curve": kept[:, :, 3].T.copy(),
+            "eff_rate": np.where(eff > 0, eff, np.nan),
+            "rate_names": np.array(rate_names),
+            "rate_text": self._rates(names, kept[:, :, 3]),
             "distance": self.landscape.distance(positions),
             "status": np.array(status),
             "running": status.count(RUNNING),

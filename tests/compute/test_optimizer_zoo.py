@@ -84,7 +84,11 @@ def test_default_frames_shapes_and_static_fields():
     assert f2["neg_grad_u"].shape == f2["neg_grad_v"].shape == (20, 20)
     assert f2["grid_x"].shape == f2["grid_y"].shape == (20,)
     assert f2["positions"].shape == (k, 2) and f2["distance"].shape == (k,)
-    assert f2["paths"].shape == (k, 4, 2)  # θ₀, θ₁, θ₂ recorded, then the current θ₂
+    # θ₀, θ₁, θ₂ recorded, then the current θ₂; one more path: the momentum coasting
+    # segments of heavy ball and Nesterov (3 points each, NaN-separated)
+    assert f2["paths"].shape == (k + 1, 6, 2)
+    assert np.isnan(f2["paths"][:k, 4:]).all()
+    assert list(f2["path_names"])[-1].startswith("momentum coasting")
     assert f2["loss"].shape == (k, 3) and list(f2["loss_step"]) == [0.0, 1.0, 2.0]
     assert (f2["loss"] > 0).all()
     assert list(f2["status"]) == ["running"] * k and f2["running"] == k
@@ -238,8 +242,12 @@ def test_pgd_stays_in_its_ball_and_its_boundary_is_drawn():
     exp.set_steps_per_frame(1000)
     frame = pull(exp, 3)[-1]
     start = np.array(quadratic().start)
-    assert list(frame["path_names"]) == ["GD", "PGD", "PGD set C"]
-    assert frame["paths"].shape[0] == 3
+    assert list(frame["path_names"]) == ["GD", "PGD", "PGD set C",
+                                         "PGD step before projection"]
+    assert frame["paths"].shape[0] == 4
+    # the drawn projection joins the unprojected GD step to PGD's iterate
+    seg = frame["paths"][3][:2]
+    np.testing.assert_allclose(seg[1], frame["positions"][1])
     pgd_path = frame["paths"][1]
     pgd_path = pgd_path[np.isfinite(pgd_path).all(axis=1)]
     assert (np.linalg.norm(pgd_path - start, axis=1) <= radius * (1 + 1e-12)).all()
@@ -263,7 +271,7 @@ def test_custom_start_outside_the_window_widens_it():
     frame = pull(exp, 1)[0]
     x0, x1, y0, y1 = frame["extent"]
     assert x1 > 7.0 and (x0, y0, y1) == (-4.0, -4.0, 4.0)
-    np.testing.assert_allclose(frame["paths"][:, 0], np.tile([7.0, -2.0], (4, 1)))
+    np.testing.assert_allclose(frame["paths"][:4, 0], np.tile([7.0, -2.0], (4, 1)))
 
 
 def test_saddle_loss_is_the_decrease_since_the_start():
