@@ -16,8 +16,12 @@ from . import backend
 
 
 def make_model(vocab: int, context: int, d_model: int = 64, n_layer: int = 2, n_head: int = 4,
-               seed: int = 0, device: str = "cpu") -> Any:
-    """A seeded TinyGPT (the seed does not disturb torch's global random state)."""
+               seed: int = 0, device: str = "cpu", causal: bool = True) -> Any:
+    """A seeded TinyGPT (the seed does not disturb torch's global random state).
+
+    ``causal`` False drops the causal mask, so each position also sees the tokens after it
+    (the label leak of the Chapter 3 notebook, kept for teaching).
+    """
     torch = backend.import_torch()
     nn = torch.nn
     F = torch.nn.functional
@@ -41,8 +45,9 @@ def make_model(vocab: int, context: int, d_model: int = 64, n_layer: int = 2, n_
             k = k.view(B, T, n_head, hd).transpose(1, 2)
             v = v.view(B, T, n_head, hd).transpose(1, 2)
             att = (q @ k.transpose(-2, -1)) / hd**0.5
-            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
-            att = att.masked_fill(~mask, float("-inf"))
+            if causal:
+                mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+                att = att.masked_fill(~mask, float("-inf"))
             att = F.softmax(att, dim=-1)
             self.attention = att.detach()
             y = (att @ v).transpose(1, 2).reshape(B, T, C)

@@ -10,6 +10,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
 
+from compute import backend
+
+# one torch thread, as the GUI worker runs experiments (DESIGN §4): on a loaded 2-core
+# machine torch's default thread pool made a torch experiment's frames ~10 times slower
+backend.set_torch_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
