@@ -11,8 +11,9 @@ variants of the energy:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import scipy.sparse as sps
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
@@ -103,8 +104,11 @@ def explicit_step(u: Array, w: Array, lam: float, eps: float, step: float, varia
     return np.clip(u, 0.0, 1.0) if clip else u
 
 
-def difference_matrix(n: int) -> sps.csr_matrix:
-    """D (2n², n²): rows of ∂ₓ then ∂ᵧ on the row-major pixels (zero rows at the edges)."""
+def difference_matrix(n: int) -> Any:
+    """D (2n², n²), a scipy sparse matrix: rows of ∂ₓ then ∂ᵧ on the row-major pixels (zero
+    rows at the edges). scipy is imported here, not at start-up."""
+    import scipy.sparse as sps
+
     e = np.ones(n)
     d1 = sps.diags([-e, e[:-1]], [0, 1], shape=(n, n)).tolil()
     d1[n - 1, n - 1] = 0.0
@@ -113,12 +117,13 @@ def difference_matrix(n: int) -> sps.csr_matrix:
 
 
 def lagged_diffusivity_step(u: Array, w: Array, lam: float, eps: float, variant: str,
-                            D: sps.csr_matrix) -> Array:
+                            D: Any) -> Array:
     """Solve (I + λDᵀCD)v = w with the diffusivities C frozen at u.
 
     √(ε² + t²) ≤ √(ε² + t₀²) + (t² − t₀²)/(2√(ε² + t₀²)), so the step minimises a quadratic
     majoriser of E that touches it at u: E(v) ≤ E(u) whatever λ and ε (no step size).
     """
+    import scipy.sparse as sps
     from scipy.sparse.linalg import spsolve
 
     cx, cy = _weights(u, eps, variant)
