@@ -154,6 +154,19 @@ def test_a_histogram_in_step_mode_counts_its_bins_under_a_legend(qtbot):
     assert covered == total == len(counts)
 
 
+def test_a_legend_keeps_its_size_through_relayouts(qtbot):
+    """Re-laying a legend out (every resize, every new entry) must not widen it."""
+    view = Curves("c", "two curves", series=(Series("a", label="simulated"),
+                                             Series("b", label="exact density of the bridge")))
+    x = np.linspace(0, 1, 50)
+    panel = shown_panel(qtbot, view, {"a": x, "b": 2 * x})
+    first = panel.legend_rect().size()
+    for _ in range(6):
+        panel.fit_legend()
+        qtbot.wait(20)
+    assert panel.legend_rect().size() == first
+
+
 # -- 6. the main view gets the room, read-outs the height of their lines ---------------------
 def test_the_main_view_is_the_largest_and_read_outs_are_low(window, qtbot):
     page = running(window, qtbot, UTURN)
