@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import zlib
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -38,6 +39,12 @@ def _height_for_width(widget: QtWidgets.QWidget, width: int) -> int:
     if isinstance(widget, ReadoutPanel):
         return widget.height_for_width(width)
     return widget.sizeHint().height()
+
+
+def layout_version(experiment_id: str) -> int:
+    """The version tag of an experiment's saved dock layout: Qt refuses to restore a layout
+    saved for another experiment (whose docks share names such as 'parameters')."""
+    return zlib.crc32(experiment_id.encode("utf-8")) & 0x7FFFFFFF
 
 
 class MessageBar(QtWidgets.QToolBar):
@@ -274,19 +281,27 @@ class ExperimentPage(QtWidgets.QMainWindow):
         if on == (self._presenting_state is not None):
             return
         if on:
-            self._presenting_state = self.saveState()
+            self._presenting_state = self.saveState(layout_version(self.cls.id))
             for key in ("parameters", "explanation"):
                 self.docks[key].hide()
             self._relayout.start()
         else:
             state, self._presenting_state = self._presenting_state, None
             self._relayout.stop()
-            self.restoreState(state)
+            self.restoreState(state, layout_version(self.cls.id))
             for key in self._auto_hidden:  # views hidden meanwhile stay hidden
                 self.docks[key].hide()
             self._plan = dock_layout.plan_grid(self._shown_grid_views()) \
                 if self._shown_grid_views() else None
             QtCore.QTimer.singleShot(0, self.refresh_panels)
+
+    def remembered_state(self) -> QtCore.QByteArray:
+        """The dock layout to remember for the next session (tagged with
+        :func:`layout_version`): while presenting, the one leaving presentation mode would
+        restore, not the presentation layout with its side panes hidden."""
+        if self._presenting_state is not None:
+            return QtCore.QByteArray(self._presenting_state)
+        return self.saveState(layout_version(self.cls.id))
 
     def _present_layout(self) -> None:
         """Arrange and size the docks for the screen as it is now (presentation mode)."""

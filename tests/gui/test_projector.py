@@ -18,7 +18,7 @@ from pyqtgraph.Qt import QtCore, QtGui
 
 from compute.views import Curves, Particles, Series
 from mgai_lab.settings import Settings
-from mgai_lab.window import MainWindow
+from mgai_lab.window import MainWindow, layout_version
 from panels import DARK, LIGHT, PRESENTATION, create_panel
 from panels.legend import PlotLegend
 from panels.readout import NOT_A_NUMBER, ReadoutPanel
@@ -107,6 +107,20 @@ def test_presentation_fits_the_screen_and_leaving_restores_the_layout(window, qt
     after = {k: d.geometry() for k, d in page.docks.items() if d.isVisible()}
     assert after == before
     assert page.panels["particles"].legend_rect() == legend
+
+
+def test_quitting_while_presenting_remembers_the_normal_layout(window, qtbot):
+    """The next session opens the layout presentation mode would have restored, with the
+    side panes, not the presentation layout."""
+    page = running(window, qtbot, LANGEVIN)
+    page.pause()
+    normal = bytes(page.saveState(layout_version(LANGEVIN)))
+    window.appearance.set_presentation(True)
+    qtbot.waitUntil(lambda: window.width() == 1920, timeout=TIMEOUT)
+    qtbot.wait(400)
+    assert not page.docks["parameters"].isVisible()
+    window.shutdown()
+    assert window.settings.layout(LANGEVIN) == normal
 
 
 # -- 4. views follow their data --------------------------------------------------------------
