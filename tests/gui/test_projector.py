@@ -213,6 +213,25 @@ def test_equations_fit_the_explanation_pane(window, qtbot):
     assert widths and max(widths) <= room
 
 
+def test_an_equation_that_cannot_render_is_shown_as_its_source(qtbot, capsys):
+    """A mathtext error names the equation on stderr; the pane shows the source text."""
+    from compute import registry
+    from mgai_lab.explanation import ExplanationPane
+
+    good = registry.get(LANGEVIN)
+    broken = type("Broken", (good,), {"equations": (r"$\begin{pmatrix} a \end{pmatrix}$",
+                                                    *good.equations)})
+    pane = ExplanationPane(broken)
+    qtbot.addWidget(pane)
+    pane.resize(400, 500)
+    pane.show()
+    pane.render_equations()
+    qtbot.wait(50)
+    assert pane.isVisible() and pane.equations_ready
+    assert "begin{pmatrix}" in pane.toPlainText()
+    assert "equation 0 of ch7.langevin-double-well failed to render" in capsys.readouterr().err
+
+
 def test_a_nan_read_out_shows_a_dash_with_the_reason(qtbot):
     from compute.views import Readout
 
