@@ -487,6 +487,9 @@ class PortraitExperiment(Experiment):
     """
 
     portrait_params: ClassVar[frozenset[str]] = frozenset()
+    #: whether a main trajectory leaving the region means the integrator blew up (False
+    #: for systems whose own solutions grow, e.g. a saddle: the trajectory just stops)
+    escape_is_blow_up: ClassVar[bool] = True
     restart_params: ClassVar[frozenset[str]] = frozenset({"dt", "integrator"})
     has_energy: ClassVar[bool] = False
 
@@ -542,6 +545,7 @@ class PortraitExperiment(Experiment):
             self.traj.f, self.traj.box = f, self.box()
             self.traj.method, self.traj.horizon = self.p["integrator"], self.p["T"]
             self.traj.replace_first(starts)
+        self.clock = 0.0
         self.on_restart_main()
 
     def trail_length(self) -> int:
@@ -572,8 +576,9 @@ class PortraitExperiment(Experiment):
         dt = self.p["dt"]
         before = self.traj.alive[: self.n_main].copy()
         self.traj.step(dt, n)
+        self.clock = min(self.clock + n * dt, self.p["T"])
         escaped = before & ~self.traj.alive[: self.n_main]
-        if escaped.any():
+        if escaped.any() and self.escape_is_blow_up:
             i = int(np.flatnonzero(escaped)[0])
             J = jacobian(self.traj.f, self.traj.states[i])
             raise Diverged(self.step, "the state left the plane: "
@@ -581,8 +586,8 @@ class PortraitExperiment(Experiment):
 
     @property
     def t(self) -> float:
-        """Time along the first main trajectory."""
-        return float(self.traj.ages[0])
+        """Time since the main trajectories started, up to the horizon T."""
+        return float(self.clock)
 
     def portrait_frame(self) -> Frame:
         """The frame fields of the portrait: static layers, heads, trails, directions."""

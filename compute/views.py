@@ -380,7 +380,9 @@ class PhasePlane(View):
     optional ``contour_labels`` (m,) strings placed at ``contour_label_pos`` (m, 2);
     ``highlight`` one level set drawn bold (the separatrix energy), named by
     ``highlight_label``, and ``level_set`` another (a level the user picks), named by
-    ``level_set_label``; ``manifolds`` = (stable, unstable) manifolds of the saddles.
+    ``level_set_label``; ``manifolds`` = (stable, unstable) manifolds of the saddles;
+    ``guides`` more reference lines (singular directions, a steady state's axes), named by
+    ``guides_label``.
     ``fixed_points`` (m, 2) are marked by their type, a (m,) string field ``fixed_kinds``
     ("saddle", "stable spiral", …); clicking one shows ``fixed_info`` (m,) texts (its
     Jacobian and eigenvalues). Trajectories: ``heads`` (k, 2) current states drawn as
@@ -404,6 +406,8 @@ class PhasePlane(View):
     level_set: str | None = None
     level_set_label: str = ""
     manifolds: tuple[str, str] | None = None
+    guides: str | None = None
+    guides_label: str = ""
     fixed_points: str | None = None
     fixed_kinds: str | None = None
     fixed_info: str | None = None
@@ -415,5 +419,5 @@ class PhasePlane(View):
     ylabel: str = "y"
     equal_aspect: bool = False
     _field_attrs = ("box", "streamlines", "arrows", "nullclines", "contours", "contour_labels",
-                    "contour_label_pos", "highlight", "level_set", "manifolds", "fixed_points",
-                    "fixed_kinds", "fixed_info", "heads", "trails", "directions")
+                    "contour_label_pos", "highlight", "level_set", "manifolds", "guides",
+                    "fixed_points", "fixed_kinds", "fixed_info", "heads", "trails", "directions")

@@ -64,6 +64,7 @@ class PhasePlanePanel(PlotPanel):
         self.level_set = curve(-6)
         self.stable = curve(-5)
         self.unstable = curve(-5)
+        self.guides = curve(-5)
         self.trail_items: list[pg.PlotDataItem] = []
         self.heads = pg.ScatterPlotItem(pxMode=True)
         self.heads.setZValue(10)
@@ -105,6 +106,7 @@ class PhasePlanePanel(PlotPanel):
         self.level_set.setPen(self.pen(theme.foreground, 1.2, QtCore.Qt.PenStyle.DotLine))
         self.stable.setPen(self.pen(theme.color(2), 1.1))
         self.unstable.setPen(self.pen(theme.color(3), 1.1))
+        self.guides.setPen(self.pen(theme.color(8), 1.1, QtCore.Qt.PenStyle.DashDotLine))
         self.info.setColor(theme.foreground)
         font = pg.QtGui.QFont()
         font.setPointSizeF(theme.font_pt)
@@ -143,6 +145,8 @@ class PhasePlanePanel(PlotPanel):
             for item, name, label in zip((self.stable, self.unstable), view.manifolds,
                                          ("stable manifold", "unstable manifold"), strict=True):
                 self._set_curve(item, frame.get(name), label)
+        if view.guides and self.changed(frame, view.guides):
+            self._set_curve(self.guides, frame.get(view.guides), view.guides_label)
         if view.fixed_points and self.changed(frame, view.fixed_points, view.fixed_kinds,
                                               view.fixed_info):
             self._set_fixed(frame)
@@ -270,13 +274,14 @@ class PhasePlanePanel(PlotPanel):
                            size=self.theme.marker_px * 1.8)
 
     def _trajectory_colors(self, dirs: np.ndarray) -> list[str]:
-        """One colour per launch: a forward trajectory and the backward one launched with
-        it (the next row) share a colour."""
-        colors, launch = [], -1
+        """The experiment's own trajectories (forward only) in the accent colour, the ones
+        launched by a click (a forward and a backward row) in the foreground colour, so
+        neither is mistaken for a layer (manifolds, nullclines) drawn in the palette."""
+        colors = []
         for i, d in enumerate(dirs):
-            if not (d < 0 and i > 0 and dirs[i - 1] > 0):
-                launch += 1
-            colors.append(self.theme.color(launch))
+            pair = (d < 0 and i > 0 and dirs[i - 1] > 0) or \
+                (d > 0 and i + 1 < len(dirs) and dirs[i + 1] < 0)
+            colors.append(self.theme.foreground if pair else self.theme.accent)
         return colors
 
     # -- interaction -------------------------------------------------------------------
