@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.linalg import expm
-from scipy.special import ive
 
 from ..experiment import Diverged, Experiment, Frame
 from ..history import History
@@ -59,6 +57,8 @@ def initial_profile(kind: str, n: int, seed: int) -> np.ndarray:
 
 def lattice_center(t: float, D: float = 1.0) -> float:
     """The centre value of a unit spike on the infinite line: e^{−2Dt}I₀(2Dt)."""
+    from scipy.special import ive
+
     return float(ive(0, 2 * D * t))
 
 
@@ -175,6 +175,8 @@ class Heat1D(Experiment):
         if method == "expm":
             P = self._propagator.get(h)
             if P is None:
+                from scipy.linalg import expm
+
                 P = self._propagator[h] = expm(h * self.A)
             return P @ x
         return self._exact(self.time + h)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.linalg import expm
 
 from ..experiment import Diverged, Experiment, Frame
 from ..history import History
@@ -175,6 +174,8 @@ class EdVsSvdExponential(PortraitExperiment):
         self._record()
 
     def _matrices(self) -> dict[str, np.ndarray]:
+        from scipy.linalg import expm
+
         A, t = self.A(), self.t
         E = expm(t * A)
         ed, svd = ed_exponential(A, t), svd_exponential(A, t)
@@ -211,6 +212,8 @@ BLOW_UP = 1e8  # |x| beyond this ends a run whose system grows
 def forced_solution(A: np.ndarray, b: np.ndarray, x0: np.ndarray, t: float) -> np.ndarray:
     """x(t) of ẋ = Ax + b, exactly, for any A (singular or not): the top-right block of
     exp(t[[A, b], [0, 0]]) applied to (x₀, 1)."""
+    from scipy.linalg import expm
+
     n = len(b)
     M = np.zeros((n + 1, n + 1))
     M[:n, :n], M[:n, n] = A, b

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.linalg import expm
 
 from ..experiment import Experiment, Frame
 from ..params import Bool, Float, Int, Seed
@@ -35,6 +34,8 @@ def random_pair(dim: int, seed: int, commute: bool,
 def splitting_error(A: np.ndarray, B: np.ndarray, eps: float) -> float:
     """‖e^{ε(A+B)} − e^{εA}e^{εB}‖₂: zero for commuting A, B, else ≈ (ε²/2)‖[A, B]‖₂
     (Baker–Campbell–Hausdorff)."""
+    from scipy.linalg import expm
+
     return float(np.linalg.norm(expm(eps * (A + B)) - expm(eps * A) @ expm(eps * B), 2))
 
 
@@ -106,6 +107,8 @@ class MatrixExponentialProperties(Experiment):
     default_steps_per_frame = 1
 
     def frames(self) -> Iterator[Frame]:
+        from scipy.linalg import expm
+
         p = self.p
         d = p["dim"]
         A, B = random_pair(d, p["seed"], p["commute"], p["jordan"])
