@@ -138,6 +138,11 @@ class Experiment:
     def on_live_change(self, names: set[str]) -> None:
         """Hook: recompute what depends on the live parameters ``names``."""
 
+    def on_event(self, name: str, payload: Any) -> None:
+        """Hook: the user acted on a view (``launch`` a trajectory at a clicked point,
+        ``toggle_edge`` of a graph); applied before the next frame. Raise
+        :class:`ParamError` to refuse it. Default: ignored."""
+
     def set_steps_per_frame(self, n: int) -> None:
         """Speed: internal steps per yielded frame, clamped to [1, max_steps_per_frame]."""
         self.steps_per_frame = int(min(max(1, n), self.max_steps_per_frame))

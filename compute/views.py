@@ -366,3 +366,58 @@ class TokenText(View):
     colormap: str = "viridis"
     max_tokens: int = 800
     _field_attrs = ("tokens", "values", "label")
+
+
+@dataclass(frozen=True)
+class PhasePlane(View):
+    """A planar phase portrait of ẏ = f(y): flow sketch, nullclines, fixed points, energy
+    level sets, separatrices and moving trajectories (Chapter 2's oscillators and double
+    wells, Chapter 3's momentum portraits, Chapter 4's neural ODEs).
+
+    Curves are (n, 2) polylines with NaN rows between pieces: ``streamlines`` (a faint
+    sketch of the flow) with ``arrows`` (m, 4) rows (x, y, dx, dy) giving its direction;
+    ``nullclines`` = (x-nullcline, y-nullcline); ``contours`` level sets of an energy, with
+    optional ``contour_labels`` (m,) strings placed at ``contour_label_pos`` (m, 2);
+    ``highlight`` one level set drawn bold (the separatrix energy), named by
+    ``highlight_label``, and ``level_set`` another (a level the user picks), named by
+    ``level_set_label``; ``manifolds`` = (stable, unstable) manifolds of the saddles;
+    ``guides`` more reference lines (singular directions, a steady state's axes), named by
+    ``guides_label``.
+    ``fixed_points`` (m, 2) are marked by their type, a (m,) string field ``fixed_kinds``
+    ("saddle", "stable spiral", …); clicking one shows ``fixed_info`` (m,) texts (its
+    Jacobian and eigenvalues). Trajectories: ``heads`` (k, 2) current states drawn as
+    points, ``trails`` (k, n, 2) their recent paths (NaN-padded), ``directions`` (k,) +1 for
+    forward and −1 for backward time (drawn dashed). ``box`` (4,) = (xmin, xmax, ymin,
+    ymax) frames the view: the region the experiment portrays. With ``clickable``, a click
+    on the plane away from a fixed point asks the experiment to launch a trajectory there,
+    forward and backward in time (the panel's ``interacted`` signal, event ``launch`` with
+    the point (x, y)).
+    """
+
+    box: str = "box"
+    streamlines: str | None = "streamlines"
+    arrows: str | None = "arrows"
+    nullclines: tuple[str, str] | None = None
+    contours: str | None = None
+    contour_labels: str | None = None
+    contour_label_pos: str | None = None
+    highlight: str | None = None
+    highlight_label: str = ""
+    level_set: str | None = None
+    level_set_label: str = ""
+    manifolds: tuple[str, str] | None = None
+    guides: str | None = None
+    guides_label: str = ""
+    fixed_points: str | None = None
+    fixed_kinds: str | None = None
+    fixed_info: str | None = None
+    heads: str | None = "heads"
+    trails: str | None = "trails"
+    directions: str | None = "directions"
+    clickable: bool = True
+    xlabel: str = "x"
+    ylabel: str = "y"
+    equal_aspect: bool = False
+    _field_attrs = ("box", "streamlines", "arrows", "nullclines", "contours", "contour_labels",
+                    "contour_label_pos", "highlight", "level_set", "manifolds", "guides",
+                    "fixed_points", "fixed_kinds", "fixed_info", "heads", "trails", "directions")

@@ -200,6 +200,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         for view in self.cls.views:
             panel = create_panel(view, self.theme)
             panel.hovered.connect(self.hovered)
+            panel.interacted.connect(self._on_interacted)
             self.panels[view.key] = panel
         strip = set(self.strip_views())
         for view in self.cls.views:
@@ -531,6 +532,12 @@ class ExperimentPage(QtWidgets.QMainWindow):
     def _on_edited(self, name: str, value: Any) -> None:
         if self.session.set_param(name, value):
             self.param_panel.show_pending(self.session.pending)
+
+    def _on_interacted(self, name: str, payload: Any) -> None:
+        """A click on a view (launch a trajectory, toggle an edge) goes to the run; the
+        display wakes to show its effect in the next frame."""
+        self.session.send_event(name, payload)
+        self._wake()
 
     def _on_rejected(self, name: str, message: str) -> None:
         self.report("warning", f"Parameter '{name}' refused: {message}")

@@ -19,6 +19,7 @@ from .histogram import HistogramPanel
 from .linear_map import LinearMapPanel
 from .matrices import MatricesPanel
 from .particles import ParticlesPanel, PointCloudItem
+from .phase_plane import PhasePlanePanel
 from .readout import ReadoutPanel
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme
 from .token_text import TokenTextPanel
@@ -37,6 +38,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.LinearMap: LinearMapPanel,
     views.Graph: GraphPanel,
     views.TokenText: TokenTextPanel,
+    views.PhasePlane: PhasePlanePanel,
 }
 
 
