@@ -25,7 +25,7 @@ from typing import Any
 
 from pyqtgraph.Qt import QtCore
 
-from compute import backend
+from compute import backend, blas
 from compute.experiment import Diverged, Experiment, Frame, checked_frames
 from compute.params import ParamError
 
@@ -183,6 +183,7 @@ class FrameWorker(QtCore.QThread):
     def run(self) -> None:
         self._thread_ident = threading.get_ident()
         backend.set_torch_threads(1)  # leave a core to the GUI thread (DESIGN §4)
+        blas.use_one_thread()
         frames = None
         try:
             frames = checked_frames(self.experiment)
