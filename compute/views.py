@@ -323,7 +323,8 @@ class Graph(View):
     ``positions`` is an (n, 2) field of node positions and ``edges`` an (m, 2) int field of
     node pairs (i, j) — for a ``directed`` graph the edge runs i → j, and i = j is a self-loop.
     Node colours come from ``values`` (n,) through ``colormap`` (over ``levels``, or the
-    data's range, with a colour bar), or from ``classes`` (n,) ints through the theme palette.
+    data's range, with a colour bar; a NaN value draws the node hollow: not reached yet), or
+    from ``classes`` (n,) ints through the theme palette.
     ``labels`` (n,) strings are written beside the nodes, ``edge_labels`` (m,) strings at the
     edge midpoints. ``weights`` (m,) set each edge's width and opacity by |w| / max|w|.
     ``highlight_node`` (an int field, −1 for none) rings one node; ``highlight_edges`` (m,)
