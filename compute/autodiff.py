@@ -298,3 +298,15 @@ def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
         e[i] = eps
         g[i] = (f(x + e) - f(x - e)) / (2 * eps)
     return g
+
+
+def difference_quotients(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise forward (f(x+ε) − f(x))/ε and central (f(x+ε) − f(x−ε))/(2ε) quotients
+    of a scalar function on a grid, in the grid's dtype (float32 shows round-off early)."""
+    e = x.dtype.type(eps)
+    fx = f(x)
+    up = f(x + e)
+    forward = (up - fx) / e
+    central = (up - f(x - e)) / (2 * e)
+    return forward, central
