@@ -17,7 +17,7 @@ from ..registry import register
 from ..views import Bars, Curves, Heatmap, Readout, Series
 
 PLOT_POINTS = 400  # the notebook's plotting grid
-HISTORY = 400  # noise draws kept in the γ̂-vs-σ cloud
+HISTORY = 400  # noise draws kept in the fitted-γ-vs-σ cloud
 SWEEP_FRAMES = 60  # frames of one σ ramp 0 → σ in the sweep mode
 REFINE_STEPS = 30  # golden-section iterations per noise draw
 TABLE_SIGMAS = (0.0, 0.1, 0.5, 1.0)  # Exercise 2.2.3's noise levels (and 0)
@@ -86,7 +86,7 @@ class ODERegression(Experiment):
         self.t = np.arange(n) * p["dt"]
         self.x_true = self.truth(self.t)
         self.rng = np.random.default_rng(p["seed"])  # the notebook's generator and draw order
-        self.cloud: list[tuple[float, float, float]] = []  # (σ, γ̂ derivative, γ̂ integral)
+        self.cloud: list[tuple[float, float, float]] = []  # (σ, fitted γ: derivative, integral)
         gamma0 = reg.derivative_ls(self.t, self.x_true, self.forcing)[0]
         self.sigma_grid = np.linspace(0.0, 1.5, 61)
         self.attenuation = reg.attenuated_gamma(self.t, self.x_true, self.forcing, gamma0,
@@ -107,7 +107,7 @@ class ODERegression(Experiment):
         return reg.forced_solution(t, p["gamma"], p["x0"], p["c"], self.forcing)
 
     def sigma_table(self) -> np.ndarray:
-        """(2, 4) mean γ̂ of both estimators at the σ of TABLE_SIGMAS (own seeded stream)."""
+        """(2, 4) mean fitted γ of both estimators at the σ of TABLE_SIGMAS (own seeded stream)."""
         rng = backend.rng(self.p["seed"], 7)
         out = np.zeros((2, len(TABLE_SIGMAS)))
         for k, s in enumerate(TABLE_SIGMAS):
@@ -357,7 +357,8 @@ class RegressionODE(ODERegression):
         **FIELDS,
         "xdot": "(N,) central-difference derivative of the samples",
         "xdot_minus_forcing": "(N,) ẋᵢ − ĉ·g(tᵢ)",
-        "slope_x": "(2,) x range", "slope_fit": "(2,) −γ̂·x", "slope_true": "(2,) −γ·x",
+        "slope_x": "(2,) x range", "slope_fit": "(2,) −γ·x with the fitted γ",
+        "slope_true": "(2,) −γ·x",
         "loss": "(61, 61) log10 of the derivative-LS loss above its minimum",
         "loss_extent": "(4,) its (γ, c) extent",
         "loss_points": "(3, 2) derivative-LS, integral-LS and true (γ, c)",
@@ -369,8 +370,8 @@ class RegressionODEExercise(ODERegression):
     id = "ch2.regression-ode-exercise"
     title = "ODE regression for ẋ = −3x + cos 2t and a noise sweep (Exercise 2.2.3)"
     section = "2.2.2"
-    summary = ("Exercise 2.2.3: γ̂ and ĉ at σ = 0, 0.1, 0.5, 1 for both estimators, and a "
-               "heuristic refinement of γ by golden-section search on the trajectory mismatch.")
+    summary = ("Exercise 2.2.3: the fitted γ and c at σ = 0, 0.1, 0.5, 1 for both estimators, "
+               "and a heuristic refinement of γ by golden-section search on the mismatch.")
     explanation = (
         "The same pipeline on ẋ = −3x + cos 2t, x(0) = 2, whose exact solution is "
         "x(t) = (23/13)exp(−3t) + (3 cos 2t + 2 sin 2t)/13. The bars answer part 1: the mean "
@@ -416,7 +417,7 @@ class RegressionODEExercise(ODERegression):
     )
     frame_fields = {
         **FIELDS,
-        "table": "(2, 4) mean γ̂ of both estimators at σ = 0, 0.1, 0.5, 1",
+        "table": "(2, 4) mean fitted γ of both estimators at σ = 0, 0.1, 0.5, 1",
         "table_labels": "(4,) the σ", "table_names": "(2,) the estimators",
         "table_true": "(4,) true γ",
         "refine_iteration": "(k,) iterations of the current refinement",
