@@ -104,6 +104,15 @@ class Experiment:
         return frozenset()
 
     @classmethod
+    def interaction_changes(cls, p: Mapping[str, Any], event: str, payload: Any
+                            ) -> dict[str, Any]:
+        """Parameter changes a click in a view asks for (a Graph view's ``toggle_edge`` with
+        its node pair): the shell applies them like edits in the parameter pane, so the
+        edit is kept in presets and survives a reset. Raise :class:`ParamError` to refuse.
+        Default: views are not editable."""
+        return {}
+
+    @classmethod
     def memory_bytes(cls, p: Mapping[str, Any]) -> int:
         """Estimate of the memory a run with parameters ``p`` holds at once (bytes)."""
         return 0

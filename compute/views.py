@@ -330,6 +330,8 @@ class Graph(View):
     ``highlight_node`` (an int field, −1 for none) rings one node; ``highlight_edges`` (m,)
     bools draw those edges thick in the colour named by the string field ``highlight_color``
     (the theme's reference colour when absent): a sweep moving through the graph.
+    ``levels_field`` names a (2,) field fixing the colour range frame by frame (a range the
+    run knows, e.g. that of the initial state, which consensus never leaves).
     With ``editable``, clicking one node and then another asks the experiment to toggle the
     edge between them (the panel's ``interacted`` signal, event ``toggle_edge``).
     """
@@ -347,10 +349,12 @@ class Graph(View):
     directed: bool = False
     colormap: str = "viridis"
     levels: tuple[float, float] | None = None
+    levels_field: str | None = None
     value_label: str = ""
     editable: bool = False
     _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
-                    "weights", "highlight_node", "highlight_edges", "highlight_color")
+                    "weights", "highlight_node", "highlight_edges", "highlight_color",
+                    "levels_field")
 @dataclass(frozen=True)
 class TokenText(View):
     """Generated text, token by token, each token shaded by a value in [0, 1].

@@ -16,6 +16,7 @@ from typing import Any
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.experiment import Experiment, Frame
+from compute.params import ParamError
 from compute.views import Readout
 from panels import PlotPanel, ViewPanel, create_panel
 from panels.readout import ReadoutPanel
@@ -193,6 +194,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         for view in self.cls.views:
             panel = create_panel(view, self.theme)
             panel.hovered.connect(self.hovered)
+            panel.interacted.connect(self._on_interacted)
             self.panels[view.key] = panel
         strip = set(self.strip_views())
         for view in self.cls.views:
@@ -516,6 +518,19 @@ class ExperimentPage(QtWidgets.QMainWindow):
     def _on_edited(self, name: str, value: Any) -> None:
         if self.session.set_param(name, value):
             self.param_panel.show_pending(self.session.pending)
+
+    def _on_interacted(self, event: str, payload: Any) -> None:
+        """A click in a view (an edge toggled in a graph): the experiment turns it into
+        parameter edits, applied like edits in the parameter pane."""
+        try:
+            changes = self.cls.interaction_changes(self.session.values, event, payload)
+        except ParamError as exc:
+            self.report("warning", f"{exc.name}: {exc.message}")
+            return
+        for name, value in changes.items():
+            self._on_edited(name, value)
+        if changes:
+            self.param_panel.set_values(self.session.values)
 
     def _on_rejected(self, name: str, message: str) -> None:
         self.report("warning", f"Parameter '{name}' refused: {message}")

@@ -238,7 +238,11 @@ class GraphPanel(PlotPanel):
             values = np.asarray(frame[view.values], dtype=float).reshape(-1)[:n]
             self.node_values = values
             finite = values[np.isfinite(values)]
-            if view.levels is not None:
+            if view.levels_field and view.levels_field in frame:
+                lo, hi = (float(v) for v in frame[view.levels_field])
+                if not hi > lo:
+                    lo, hi = lo - 0.5, hi + 0.5
+            elif view.levels is not None:
                 lo, hi = view.levels
             elif finite.size:
                 lo, hi = float(finite.min()), float(finite.max())
