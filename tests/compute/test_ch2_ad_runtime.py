@@ -10,6 +10,7 @@ from compute.experiments.ch2_ad_runtime import (
     Counter,
     fd_gradient,
     forward_gradient,
+    g_numpy,
     g_traced,
     reverse_gradient,
 )
@@ -28,9 +29,23 @@ def test_counts_d_plus_one_evaluations_d_tangent_passes_and_one_backward_pass(d)
     tape = ad.trace(g_traced, ("x",))
     fd, fwd, rev = Counter(), Counter(), Counter()
     out_fd, out_fwd, out_rev = [], [], []
-    run(fd_gradient(x, 1e-6, fd, out_fd))
+    calls = {"g": 0, "evaluate": 0, "reverse": 0, "tangent": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    run(fd_gradient(x, 1e-6, fd, out_fd, g=counted("g", g_numpy)))
+    assert calls["g"] == d + 1  # the calls themselves, counted from outside
+    tape.evaluate = counted("evaluate", tape.evaluate)
+    tape.reverse_steps = counted("reverse", tape.reverse_steps)
+    tape.forward_steps = counted("tangent", tape.forward_steps)
     run(forward_gradient(tape, x, fwd, out_fwd))
+    assert (calls["evaluate"], calls["tangent"], calls["reverse"]) == (1, d, 0)
     run(reverse_gradient(tape, x, rev, out_rev))
+    assert (calls["evaluate"], calls["tangent"], calls["reverse"]) == (2, d, 1)
     assert (fd.evaluations, fd.tangent_passes, fd.backward_passes) == (d + 1, 0, 0)
     assert (fwd.evaluations, fwd.tangent_passes, fwd.backward_passes) == (1, d, 0)
     assert (rev.evaluations, rev.tangent_passes, rev.backward_passes) == (1, 0, 1)
