@@ -156,3 +156,13 @@ def golden_section(fn: Callable[[float], float], lo: float, hi: float
             f2 = fn(x2)
         best, value = (x1, f1) if f1 <= f2 else (x2, f2)
         yield best, value, a, b
+
+
+def until_it_leaves(curve: np.ndarray, bound: float) -> np.ndarray:
+    """``curve`` up to the first point where |curve| exceeds ``bound``, NaN from there on: an
+    extrapolating polynomial is drawn until it leaves the plot, not when it swings back."""
+    out = np.array(curve, dtype=float)
+    away = np.flatnonzero(~(np.abs(out) <= bound))
+    if len(away):
+        out[away[0]:] = np.nan
+    return out

@@ -178,7 +178,7 @@ class NeuralODEToy(Experiment):
         truth = reg.forced_solution(grid, self.gamma, self.x0_true, 1.0, self.forcing)
         poly = np.polynomial.Polynomial.fit(self.t_data, self.x_data, 7)(grid)
         span = float(np.abs(truth).max()) + 3 * max(p["sigma"], 0.1)
-        poly = np.where(np.abs(poly) <= 1.5 * span, poly, np.nan)
+        poly = reg.until_it_leaves(poly, 1.5 * span)
         lo = min(truth.min(), self.x_data.min()) - 0.5
         hi = max(truth.max(), self.x_data.max()) + 0.5
         tt, xx = np.meshgrid(np.linspace(0, p["horizon"], FIELD_T), np.linspace(lo, hi, FIELD_X))

@@ -176,7 +176,7 @@ class ODERegression(Experiment):
         poly = np.polynomial.Polynomial.fit(t, x, p["degree"])
         poly_curve = poly(grid)
         span = float(np.max(np.abs(truth))) + 3 * max(self.draw_sigma, 0.1)
-        shown = np.where(np.abs(poly_curve) <= 1.5 * span, poly_curve, np.nan)
+        shown = reg.until_it_leaves(poly_curve, 1.5 * span)
         recon_d = self.reconstruct(gamma_d, c_d, start, grid)
         recon_i = self.reconstruct(gamma_i, c_i, start, grid)
         inside = grid <= p["T"]
@@ -240,9 +240,9 @@ DATA_VIEW = Curves(
     "fits", "Noisy samples, truth, polynomial fit and ODE reconstructions",
     series=(Series("x_data", x="t_data", label="samples", style="dots"),
             Series("truth", x="grid", label="truth"),
-            Series("poly_curve", x="grid", label="polynomial (drawn while near the data)"),
-            Series("recon_derivative", x="grid", label="ODE fit, derivative LS"),
-            Series("recon_integral", x="grid", label="ODE fit, integral LS")),
+            Series("poly_curve", x="grid", label="polynomial"),
+            Series("recon_derivative", x="grid", label="ODE, derivative LS"),
+            Series("recon_integral", x="grid", label="ODE, integral LS")),
     xlabel="t", ylabel="x", vlines=("T_end",))
 CLOUD_VIEW = Curves(
     "gamma_cloud", "Fitted γ per noise draw against σ",
@@ -262,7 +262,7 @@ READOUT_LINES = (
 FIELDS = {
     "t_data": "(N,) sample times", "x_data": "(N,) noisy samples",
     "grid": "(400,) plotting grid on [0, horizon]", "truth": "(400,) the true trajectory",
-    "poly_curve": "(400,) polynomial fit, NaN where it leaves 1.5× the truth's range",
+    "poly_curve": "(400,) polynomial fit, NaN from where it first leaves 1.5× the truth's range",
     "recon_derivative": "(400,) reconstruction with the derivative-LS (γ, c)",
     "recon_integral": "(400,) reconstruction with the integral-LS (γ, c)",
     "T_end": "end of the data window",
@@ -405,7 +405,7 @@ class RegressionODEExercise(ODERegression):
         Bars("table", "Mean fitted γ at the exercise's noise levels (20 draws each)",
              values="table", labels="table_labels", names="table_names",
              reference="table_true", reference_label="true γ = 3", ylabel="γ fitted"),
-        Curves("refine", "Heuristic refinement: golden-section search on the mismatch J(γ)",
+        Curves("refine", "Refinement: golden-section search on J(γ)",
                series=(Series("mismatch_curve", x="mismatch_gammas", label="J(γ)"),
                        Series("refine_mismatch", x="refine_gamma", label="best γ so far",
                               style="dots")),

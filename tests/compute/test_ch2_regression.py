@@ -157,3 +157,10 @@ def test_too_few_samples_for_the_degree_is_refused():
     with pytest.raises(ParamError) as info:
         ITEM21({"T": 1.0, "dt": 0.5, "degree": 7})
     assert info.value.name == "degree"
+
+
+def test_an_extrapolating_curve_is_cut_where_it_first_leaves_the_range():
+    curve = np.array([0.0, 1.0, 5.0, 0.5, 0.2])
+    out = reg.until_it_leaves(curve, 2.0)
+    np.testing.assert_array_equal(out[:2], curve[:2])
+    assert np.all(np.isnan(out[2:]))
