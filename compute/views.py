@@ -323,12 +323,15 @@ class Graph(View):
     ``positions`` is an (n, 2) field of node positions and ``edges`` an (m, 2) int field of
     node pairs (i, j) — for a ``directed`` graph the edge runs i → j, and i = j is a self-loop.
     Node colours come from ``values`` (n,) through ``colormap`` (over ``levels``, or the
-    data's range, with a colour bar), or from ``classes`` (n,) ints through the theme palette.
+    data's range, with a colour bar; a NaN value draws the node hollow: not reached yet), or
+    from ``classes`` (n,) ints through the theme palette.
     ``labels`` (n,) strings are written beside the nodes, ``edge_labels`` (m,) strings at the
     edge midpoints. ``weights`` (m,) set each edge's width and opacity by |w| / max|w|.
     ``highlight_node`` (an int field, −1 for none) rings one node; ``highlight_edges`` (m,)
     bools draw those edges thick in the colour named by the string field ``highlight_color``
     (the theme's reference colour when absent): a sweep moving through the graph.
+    ``levels_field`` names a (2,) field fixing the colour range frame by frame (a range the
+    run knows, e.g. that of the initial state, which consensus never leaves).
     With ``editable``, clicking one node and then another asks the experiment to toggle the
     edge between them (the panel's ``interacted`` signal, event ``toggle_edge``).
     """
@@ -346,10 +349,12 @@ class Graph(View):
     directed: bool = False
     colormap: str = "viridis"
     levels: tuple[float, float] | None = None
+    levels_field: str | None = None
     value_label: str = ""
     editable: bool = False
     _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
-                    "weights", "highlight_node", "highlight_edges", "highlight_color")
+                    "weights", "highlight_node", "highlight_edges", "highlight_color",
+                    "levels_field")
 @dataclass(frozen=True)
 class TokenText(View):
     """Generated text, token by token, each token shaded by a value in [0, 1].

@@ -17,6 +17,7 @@ from typing import Any
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.experiment import Experiment, Frame
+from compute.params import ParamError
 from compute.views import Readout
 from panels import PlotPanel, ViewPanel, create_panel
 from panels.readout import ReadoutPanel
@@ -533,11 +534,23 @@ class ExperimentPage(QtWidgets.QMainWindow):
         if self.session.set_param(name, value):
             self.param_panel.show_pending(self.session.pending)
 
-    def _on_interacted(self, name: str, payload: Any) -> None:
-        """A click on a view (launch a trajectory, toggle an edge) goes to the run; the
-        display wakes to show its effect in the next frame."""
-        self.session.send_event(name, payload)
-        self._wake()
+    def _on_interacted(self, event: str, payload: Any) -> None:
+        """A click in a view. Edits of the experiment's set-up (an edge toggled in a graph)
+        come back from ``interaction_changes`` as parameter edits, applied like edits in
+        the parameter pane (kept in presets, surviving a reset); any other action (launch
+        a trajectory at a point) goes to the run, which shows it in the next frame."""
+        try:
+            changes = self.cls.interaction_changes(self.session.values, event, payload)
+        except ParamError as exc:
+            self.report("warning", f"{exc.name}: {exc.message}")
+            return
+        if not changes:
+            self.session.send_event(event, payload)
+            self._wake()
+            return
+        for name, value in changes.items():
+            self._on_edited(name, value)
+        self.param_panel.set_values(self.session.values)
 
     def _on_rejected(self, name: str, message: str) -> None:
         self.report("warning", f"Parameter '{name}' refused: {message}")
