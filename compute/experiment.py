@@ -104,6 +104,15 @@ class Experiment:
         return frozenset()
 
     @classmethod
+    def interaction_changes(cls, p: Mapping[str, Any], event: str, payload: Any
+                            ) -> dict[str, Any]:
+        """Parameter changes a click in a view asks for (a Graph view's ``toggle_edge`` with
+        its node pair): the shell applies them like edits in the parameter pane, so the
+        edit is kept in presets and survives a reset. Raise :class:`ParamError` to refuse.
+        Default: views are not editable."""
+        return {}
+
+    @classmethod
     def memory_bytes(cls, p: Mapping[str, Any]) -> int:
         """Estimate of the memory a run with parameters ``p`` holds at once (bytes)."""
         return 0
@@ -137,6 +146,12 @@ class Experiment:
 
     def on_live_change(self, names: set[str]) -> None:
         """Hook: recompute what depends on the live parameters ``names``."""
+
+    def on_event(self, name: str, payload: Any) -> None:
+        """Hook: the user acted on a view (``launch`` a trajectory at a clicked point) with
+        an action that is not a set-up edit (those come from :meth:`interaction_changes`);
+        applied before the next frame. Raise :class:`ParamError` to refuse it. Default:
+        ignored."""
 
     def set_steps_per_frame(self, n: int) -> None:
         """Speed: internal steps per yielded frame, clamped to [1, max_steps_per_frame]."""

@@ -40,6 +40,17 @@ def double_well(tilt: float = 0.0) -> Potential1D:
     )
 
 
+def quartic(alpha: float = 1.0, beta: float = 1.0, tilt: float = 0.0) -> Potential1D:
+    """U = αx⁴/4 − βx²/2 + tilt·x: Chapter 2's double well x⁴/4 − x²/2 (book eq. 2.8) by
+    default, minima at ±1 with U = −1/4 and the barrier top U = 0 at x = 0."""
+    return Potential1D(
+        "quartic",
+        lambda x: x * x * (0.25 * alpha * x * x - 0.5 * beta) + tilt * x,
+        lambda x: x * (alpha * x * x - beta) + tilt,
+        cubic=(float(alpha), -float(beta), float(tilt)),
+    )
+
+
 def triple_well() -> Potential1D:
     """U = x²(x² − 2)²/4: equal minima at 0 and ±√2, barriers 8/27 at x² = 2/3."""
     return Potential1D(

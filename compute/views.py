@@ -323,12 +323,15 @@ class Graph(View):
     ``positions`` is an (n, 2) field of node positions and ``edges`` an (m, 2) int field of
     node pairs (i, j) — for a ``directed`` graph the edge runs i → j, and i = j is a self-loop.
     Node colours come from ``values`` (n,) through ``colormap`` (over ``levels``, or the
-    data's range, with a colour bar), or from ``classes`` (n,) ints through the theme palette.
+    data's range, with a colour bar; a NaN value draws the node hollow: not reached yet), or
+    from ``classes`` (n,) ints through the theme palette.
     ``labels`` (n,) strings are written beside the nodes, ``edge_labels`` (m,) strings at the
     edge midpoints. ``weights`` (m,) set each edge's width and opacity by |w| / max|w|.
     ``highlight_node`` (an int field, −1 for none) rings one node; ``highlight_edges`` (m,)
     bools draw those edges thick in the colour named by the string field ``highlight_color``
     (the theme's reference colour when absent): a sweep moving through the graph.
+    ``levels_field`` names a (2,) field fixing the colour range frame by frame (a range the
+    run knows, e.g. that of the initial state, which consensus never leaves).
     With ``editable``, clicking one node and then another asks the experiment to toggle the
     edge between them (the panel's ``interacted`` signal, event ``toggle_edge``).
     """
@@ -346,10 +349,12 @@ class Graph(View):
     directed: bool = False
     colormap: str = "viridis"
     levels: tuple[float, float] | None = None
+    levels_field: str | None = None
     value_label: str = ""
     editable: bool = False
     _field_attrs = ("positions", "edges", "values", "classes", "labels", "edge_labels",
-                    "weights", "highlight_node", "highlight_edges", "highlight_color")
+                    "weights", "highlight_node", "highlight_edges", "highlight_color",
+                    "levels_field")
 @dataclass(frozen=True)
 class DecisionBoundary(View):
     """A 2D classifier: its probability map over the plane, its p = 0.5 boundary, its data.
@@ -395,3 +400,58 @@ class TokenText(View):
     colormap: str = "viridis"
     max_tokens: int = 800
     _field_attrs = ("tokens", "values", "label")
+
+
+@dataclass(frozen=True)
+class PhasePlane(View):
+    """A planar phase portrait of ẏ = f(y): flow sketch, nullclines, fixed points, energy
+    level sets, separatrices and moving trajectories (Chapter 2's oscillators and double
+    wells, Chapter 3's momentum portraits, Chapter 4's neural ODEs).
+
+    Curves are (n, 2) polylines with NaN rows between pieces: ``streamlines`` (a faint
+    sketch of the flow) with ``arrows`` (m, 4) rows (x, y, dx, dy) giving its direction;
+    ``nullclines`` = (x-nullcline, y-nullcline); ``contours`` level sets of an energy, with
+    optional ``contour_labels`` (m,) strings placed at ``contour_label_pos`` (m, 2);
+    ``highlight`` one level set drawn bold (the separatrix energy), named by
+    ``highlight_label``, and ``level_set`` another (a level the user picks), named by
+    ``level_set_label``; ``manifolds`` = (stable, unstable) manifolds of the saddles;
+    ``guides`` more reference lines (singular directions, a steady state's axes), named by
+    ``guides_label``.
+    ``fixed_points`` (m, 2) are marked by their type, a (m,) string field ``fixed_kinds``
+    ("saddle", "stable spiral", …); clicking one shows ``fixed_info`` (m,) texts (its
+    Jacobian and eigenvalues). Trajectories: ``heads`` (k, 2) current states drawn as
+    points, ``trails`` (k, n, 2) their recent paths (NaN-padded), ``directions`` (k,) +1 for
+    forward and −1 for backward time (drawn dashed). ``box`` (4,) = (xmin, xmax, ymin,
+    ymax) frames the view: the region the experiment portrays. With ``clickable``, a click
+    on the plane away from a fixed point asks the experiment to launch a trajectory there,
+    forward and backward in time (the panel's ``interacted`` signal, event ``launch`` with
+    the point (x, y)).
+    """
+
+    box: str = "box"
+    streamlines: str | None = "streamlines"
+    arrows: str | None = "arrows"
+    nullclines: tuple[str, str] | None = None
+    contours: str | None = None
+    contour_labels: str | None = None
+    contour_label_pos: str | None = None
+    highlight: str | None = None
+    highlight_label: str = ""
+    level_set: str | None = None
+    level_set_label: str = ""
+    manifolds: tuple[str, str] | None = None
+    guides: str | None = None
+    guides_label: str = ""
+    fixed_points: str | None = None
+    fixed_kinds: str | None = None
+    fixed_info: str | None = None
+    heads: str | None = "heads"
+    trails: str | None = "trails"
+    directions: str | None = "directions"
+    clickable: bool = True
+    xlabel: str = "x"
+    ylabel: str = "y"
+    equal_aspect: bool = False
+    _field_attrs = ("box", "streamlines", "arrows", "nullclines", "contours", "contour_labels",
+                    "contour_label_pos", "highlight", "level_set", "manifolds", "guides",
+                    "fixed_points", "fixed_kinds", "fixed_info", "heads", "trails", "directions")

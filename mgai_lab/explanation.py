@@ -26,7 +26,7 @@ class ExplanationPane(QtWidgets.QTextBrowser):
         self.scale = 1.0
         self.setOpenExternalLinks(False)
         self.equations_ready = False
-        self._sizes: list[tuple[float, float]] = []  # natural (width, height) of each image
+        self._sizes: list[tuple[float, float] | None] = []  # natural size of each image
         self.setHtml(self._html(with_equations=False))
 
     def set_style(self, color: str, scale: float = 1.0) -> None:
@@ -63,6 +63,9 @@ class ExplanationPane(QtWidgets.QTextBrowser):
                 print(f"mgai-lab: equation {i} of {self.cls.id} failed to render: {exc}",
                       file=sys.stderr)
             image = QtGui.QImage.fromData(png) if png else QtGui.QImage()
+            if image.isNull():  # shown as its source text (a null image crashed Qt's layout)
+                self._sizes.append(None)
+                continue
             image.setDevicePixelRatio(self.devicePixelRatioF())
             self._sizes.append((image.width() / self.devicePixelRatioF(),
                                 image.height() / self.devicePixelRatioF()))
@@ -77,7 +80,9 @@ class ExplanationPane(QtWidgets.QTextBrowser):
             self.setHtml(self._html(with_equations=True))  # equations refit the new width
 
     def _image_tag(self, i: int) -> str:
-        width, height = self._sizes[i] if i < len(self._sizes) else (0.0, 0.0)
+        if i >= len(self._sizes) or self._sizes[i] is None:
+            return _source_tag(self.cls.equations[i])
+        width, height = self._sizes[i]
         room = self.viewport().width() - 2 * self.document().documentMargin() - 4
         if width > room > 0:
             width, height = room, height * room / width
@@ -96,7 +101,7 @@ class ExplanationPane(QtWidgets.QTextBrowser):
                 if with_equations:
                     parts.append(self._image_tag(i))
                 else:
-                    parts.append(f"<code>{html.escape(latex.strip('$'))}</code><br>")
+                    parts.append(_source_tag(latex))
             parts.append("</p>")
         if cls.book_notes:
             notes = "".join(f"<li>{html.escape(n)}</li>" for n in cls.book_notes)
@@ -105,3 +110,8 @@ class ExplanationPane(QtWidgets.QTextBrowser):
                 f"<b>Book notes — where the lab departs from the text</b><ul>{notes}</ul></div>"
             )
         return "".join(parts)
+
+
+def _source_tag(latex: str) -> str:
+    """An equation as its source text (before it is rendered, or when it cannot be)."""
+    return f"<code>{html.escape(latex.strip('$'))}</code><br>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import zlib
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.experiment import Experiment, Frame
+from compute.params import ParamError
 from compute.views import Readout
 from panels import PlotPanel, ViewPanel, create_panel
 from panels.readout import ReadoutPanel
@@ -38,6 +40,12 @@ def _height_for_width(widget: QtWidgets.QWidget, width: int) -> int:
     if isinstance(widget, ReadoutPanel):
         return widget.height_for_width(width)
     return widget.sizeHint().height()
+
+
+def layout_version(experiment_id: str) -> int:
+    """The version tag of an experiment's saved dock layout: Qt refuses to restore a layout
+    saved for another experiment (whose docks share names such as 'parameters')."""
+    return zlib.crc32(experiment_id.encode("utf-8")) & 0x7FFFFFFF
 
 
 class MessageBar(QtWidgets.QToolBar):
@@ -193,6 +201,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         for view in self.cls.views:
             panel = create_panel(view, self.theme)
             panel.hovered.connect(self.hovered)
+            panel.interacted.connect(self._on_interacted)
             self.panels[view.key] = panel
         strip = set(self.strip_views())
         for view in self.cls.views:
@@ -274,19 +283,27 @@ class ExperimentPage(QtWidgets.QMainWindow):
         if on == (self._presenting_state is not None):
             return
         if on:
-            self._presenting_state = self.saveState()
+            self._presenting_state = self.saveState(layout_version(self.cls.id))
             for key in ("parameters", "explanation"):
                 self.docks[key].hide()
             self._relayout.start()
         else:
             state, self._presenting_state = self._presenting_state, None
             self._relayout.stop()
-            self.restoreState(state)
+            self.restoreState(state, layout_version(self.cls.id))
             for key in self._auto_hidden:  # views hidden meanwhile stay hidden
                 self.docks[key].hide()
             self._plan = dock_layout.plan_grid(self._shown_grid_views()) \
                 if self._shown_grid_views() else None
             QtCore.QTimer.singleShot(0, self.refresh_panels)
+
+    def remembered_state(self) -> QtCore.QByteArray:
+        """The dock layout to remember for the next session (tagged with
+        :func:`layout_version`): while presenting, the one leaving presentation mode would
+        restore, not the presentation layout with its side panes hidden."""
+        if self._presenting_state is not None:
+            return QtCore.QByteArray(self._presenting_state)
+        return self.saveState(layout_version(self.cls.id))
 
     def _present_layout(self) -> None:
         """Arrange and size the docks for the screen as it is now (presentation mode)."""
@@ -516,6 +533,24 @@ class ExperimentPage(QtWidgets.QMainWindow):
     def _on_edited(self, name: str, value: Any) -> None:
         if self.session.set_param(name, value):
             self.param_panel.show_pending(self.session.pending)
+
+    def _on_interacted(self, event: str, payload: Any) -> None:
+        """A click in a view. Edits of the experiment's set-up (an edge toggled in a graph)
+        come back from ``interaction_changes`` as parameter edits, applied like edits in
+        the parameter pane (kept in presets, surviving a reset); any other action (launch
+        a trajectory at a point) goes to the run, which shows it in the next frame."""
+        try:
+            changes = self.cls.interaction_changes(self.session.values, event, payload)
+        except ParamError as exc:
+            self.report("warning", f"{exc.name}: {exc.message}")
+            return
+        if not changes:
+            self.session.send_event(event, payload)
+            self._wake()
+            return
+        for name, value in changes.items():
+            self._on_edited(name, value)
+        self.param_panel.set_values(self.session.values)
 
     def _on_rejected(self, name: str, message: str) -> None:
         self.report("warning", f"Parameter '{name}' refused: {message}")

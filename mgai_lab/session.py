@@ -154,6 +154,12 @@ class ExperimentSession(QtCore.QObject):
         if self.worker is not None:
             self.worker.set_speed(self.speed)
 
+    def send_event(self, name: str, payload: Any) -> None:
+        """Pass a user action on a view to the running experiment (ignored when no run
+        is going: it would have nothing to act on)."""
+        if self.worker is not None and self.worker.isRunning():
+            self.worker.send_event(name, payload)
+
     def take_frame(self) -> Frame | None:
         return self.worker.take_frame() if self.worker is not None else None
 

@@ -8,7 +8,6 @@ window itself only opens and closes experiment tabs and keeps the status bar cur
 from __future__ import annotations
 
 import sys
-import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from .actions import make_action
 from .appearance import Appearance
 from .browser import ExperimentBrowser
 from .export_actions import ExportActions
-from .page import ExperimentPage
+from .page import ExperimentPage, layout_version
 from .preset_actions import PresetActions
 from .settings import Settings
 from .tab_groups import TabGroups
@@ -33,12 +32,6 @@ def unavailable_experiments(catalog: list[registry.ExperimentInfo]) -> dict[str,
         return {}
     return {info.id: "needs PyTorch, which is not installed"
             for info in catalog if info.needs_torch}
-
-
-def layout_version(experiment_id: str) -> int:
-    """The version tag of an experiment's saved dock layout: Qt refuses to restore a layout
-    saved for another experiment (whose docks share names such as 'parameters')."""
-    return zlib.crc32(experiment_id.encode("utf-8")) & 0x7FFFFFFF
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -196,7 +189,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.settings.set_layout(page.cls.id, None)
 
     def _remember_layout(self, page: ExperimentPage) -> None:
-        self.settings.set_layout(page.cls.id, bytes(page.saveState(layout_version(page.cls.id))))
+        self.settings.set_layout(page.cls.id, bytes(page.remembered_state()))
 
     # -- status -------------------------------------------------------------------------
     def _on_current_changed(self) -> None:

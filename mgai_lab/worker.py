@@ -20,12 +20,12 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pyqtgraph.Qt import QtCore
 
-from compute import backend
+from compute import backend, blas
 from compute.experiment import Diverged, Experiment, Frame, checked_frames
 from compute.params import ParamError
 
@@ -86,6 +86,7 @@ class FrameWorker(QtCore.QThread):
         self._pending_steps = 0
         self._stop = False
         self._live: dict[str, Any] = {}
+        self._events: list[tuple[str, Any]] = []
         self._speed: int | None = None
         self._latest: Frame | None = None
         self._thread_ident: int | None = None
@@ -136,6 +137,15 @@ class FrameWorker(QtCore.QThread):
             self._live.update(changes)
             self._cond.notify_all()
 
+    def send_event(self, name: str, payload: Any) -> None:
+        """Queue a user action on a view (``Experiment.on_event``); it applies before the
+        next frame, and a paused run computes one frame so the action shows at once."""
+        with self._cond:
+            self._events.append((name, payload))
+            if not self._playing:
+                self._pending_steps += 1
+            self._cond.notify_all()
+
     def request_stop(self) -> None:
         with self._cond:
             self._stop = True
@@ -173,6 +183,7 @@ class FrameWorker(QtCore.QThread):
     def run(self) -> None:
         self._thread_ident = threading.get_ident()
         backend.set_torch_threads(1)  # leave a core to the GUI thread (DESIGN §4)
+        blas.use_one_thread()
         frames = None
         try:
             frames = checked_frames(self.experiment)
@@ -191,7 +202,8 @@ class FrameWorker(QtCore.QThread):
                         self._pending_steps -= 1
                     live, self._live = self._live, {}
                     speed, self._speed = self._speed, None
-                self._apply(live, speed)
+                    events, self._events = self._events, []
+                self._apply(live, speed, events)
                 started = time.monotonic()
                 try:
                     frame = next(frames)
@@ -224,9 +236,15 @@ class FrameWorker(QtCore.QThread):
                 with contextlib.suppress(BaseException):  # a late cancellation lands here
                     frames.close()
 
-    def _apply(self, live: dict[str, Any], speed: int | None) -> None:
+    def _apply(self, live: dict[str, Any], speed: int | None,
+               events: Sequence[tuple[str, Any]] = ()) -> None:
         if speed is not None:
             self.experiment.set_steps_per_frame(speed)
+        for name, payload in events:
+            try:
+                self.experiment.on_event(name, payload)
+            except ParamError as exc:
+                self.param_rejected.emit(self.generation, exc.name, exc.message)
         if live:
             try:
                 self.experiment.update_live(live)

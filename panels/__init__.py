@@ -20,6 +20,7 @@ from .histogram import HistogramPanel
 from .linear_map import LinearMapPanel
 from .matrices import MatricesPanel
 from .particles import ParticlesPanel, PointCloudItem
+from .phase_plane import PhasePlanePanel
 from .readout import ReadoutPanel
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme
 from .token_text import TokenTextPanel
@@ -39,6 +40,7 @@ PANEL_FOR_VIEW: dict[type[views.View], type[ViewPanel]] = {
     views.Graph: GraphPanel,
     views.TokenText: TokenTextPanel,
     views.DecisionBoundary: DecisionBoundaryPanel,
+    views.PhasePlane: PhasePlanePanel,
 }
 
 

@@ -238,7 +238,11 @@ class GraphPanel(PlotPanel):
             values = np.asarray(frame[view.values], dtype=float).reshape(-1)[:n]
             self.node_values = values
             finite = values[np.isfinite(values)]
-            if view.levels is not None:
+            if view.levels_field and view.levels_field in frame:
+                lo, hi = (float(v) for v in frame[view.levels_field])
+                if not hi > lo:
+                    lo, hi = lo - 0.5, hi + 0.5
+            elif view.levels is not None:
                 lo, hi = view.levels
             elif finite.size:
                 lo, hi = float(finite.min()), float(finite.max())
@@ -249,7 +253,10 @@ class GraphPanel(PlotPanel):
             if self.colorbar is not None:
                 self.colorbar.setLevels((lo, hi))
             frac = np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0.0, 1.0)
-            return [pg.mkBrush(c) for c in self.colormap.map(frac, mode="qcolor")]
+            brushes = [pg.mkBrush(c) for c in self.colormap.map(frac, mode="qcolor")]
+            # a node without a value yet (NaN: a sweep has not reached it) is drawn hollow
+            return [b if np.isfinite(v) else pg.mkBrush(self.theme.background)
+                    for b, v in zip(brushes, values, strict=False)]
         if view.classes and view.classes in frame:
             classes = np.asarray(frame[view.classes], dtype=int).reshape(-1)[:n]
             return [pg.mkBrush(self.theme.color(int(c))) for c in classes]

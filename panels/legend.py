@@ -83,10 +83,19 @@ class PlotLegend:
         return self.item.height() + 4 if n else 0
 
     def _set_columns(self, columns: int) -> None:
+        """Lay the entries out in ``columns`` and size the legend to their preferred size.
+
+        (pyqtgraph's own ``updateSize`` adds up the entries' current widths, which its
+        layout has just stretched to the legend's width: each call widened the legend, a
+        histogram's legend reached 200 000 px in a few relayouts.)
+        """
         if columns != self.columns:
             self.columns = columns
             self.item.setColumnCount(columns)
-        self.item.updateSize()
+        layout = self.item.layout
+        layout.invalidate()
+        size = layout.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize)
+        self.item.setGeometry(0, 0, size.width(), size.height())
 
     def _place(self) -> None:
         if self.mode == "strip":  # above the plot area, right-aligned in the title row

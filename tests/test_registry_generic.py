@@ -147,3 +147,16 @@ def test_window_texts_have_no_raw_latex_or_combining_marks(cls):
         assert not combining, f"{where}: combining mark {combining[0]!r} in {text!r}"
         for token in ("\\", "$", "^{", "_{"):
             assert token not in text, f"{where}: raw LaTeX {token!r} in {text!r}"
+
+
+@pytest.mark.parametrize("cls", EXPERIMENTS, ids=IDS)
+def test_equations_render(cls):
+    """Every equation is in matplotlib's mathtext subset (the pane would show source text)."""
+    import io
+
+    from matplotlib import mathtext
+
+    for latex in cls.equations:
+        buffer = io.BytesIO()
+        mathtext.math_to_image(latex, buffer, dpi=60, format="png")
+        assert buffer.getvalue().startswith(b"\x89PNG"), latex

@@ -8,13 +8,11 @@ x − y = −1), so σ² = 1/4 and LayerNorm gives ±(1, −1)·√(σ²/(σ² +
 p = softmax(W_out tˆ) = softmax(1, −1, 2).
 """
 
-import io
 import math
 
 import numpy as np
 import pytest
 
-from compute import registry
 from compute.attention import Weights, gelu, layer_norm, refine, softmax
 from compute.experiment import checked_frames
 from compute.experiments.ch1_attention import (
@@ -34,16 +32,6 @@ def frames_of(exp, n):
     frames.close()
     return out
 
-
-@pytest.mark.parametrize("cls", [MHATernaryExercise, TransformerNextToken], ids=lambda c: c.id)
-def test_registered_with_equations_that_render(cls):
-    from matplotlib import mathtext
-
-    assert registry.get(cls.id) is cls
-    for latex in cls.equations:
-        buffer = io.BytesIO()
-        mathtext.math_to_image(latex, buffer, dpi=60, format="png")
-        assert buffer.getvalue().startswith(b"\x89PNG"), latex
 
 
 # -- Exercise 1.1.4 -------------------------------------------------------------------------

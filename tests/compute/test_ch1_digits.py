@@ -1,11 +1,10 @@
 """ch1.rgb-tensor-green-channel and ch1.mnist-svd on scikit-learn's 8×8 digits."""
 
-import io
 
 import numpy as np
 import pytest
 
-from compute import digits, registry
+from compute import digits
 from compute.experiment import checked_frames
 from compute.experiments.ch1_digits import (
     DigitsSVD,
@@ -29,16 +28,6 @@ def frames_of(exp, n, speed=None):
     frames.close()
     return out
 
-
-@pytest.mark.parametrize("cls", [RGBTensorGreenChannel, DigitsSVD], ids=lambda c: c.id)
-def test_registered_with_equations_that_render(cls):
-    from matplotlib import mathtext
-
-    assert registry.get(cls.id) is cls
-    for latex in cls.equations:
-        buffer = io.BytesIO()
-        mathtext.math_to_image(latex, buffer, dpi=60, format="png")
-        assert buffer.getvalue().startswith(b"\x89PNG"), latex
 
 
 def test_the_data_set_is_the_offline_8x8_digits():

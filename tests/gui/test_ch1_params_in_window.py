@@ -27,11 +27,19 @@ def editor_of(page, name) -> MatrixEditor:
     return item.widget
 
 
+def _open_cell_editor(table):
+    shown = [e for e in table.findChildren(QtWidgets.QLineEdit) if e.isVisible()]
+    return shown[0] if len(shown) == 1 else None
+
+
 def type_into_cell(qtbot, editor, row, col, text, kept=True):
     table = editor.table
     table.setCurrentCell(row, col)
     table.editItem(table.item(row, col))
-    line = table.findChild(QtWidgets.QLineEdit)
+    # the cell's editor is the visible line edit: an earlier cell's closed editor may not
+    # have been deleted yet (deleteLater), and typing into it would go nowhere
+    qtbot.waitUntil(lambda: _open_cell_editor(table) is not None, timeout=TIMEOUT)
+    line = _open_cell_editor(table)
     line.selectAll()
     qtbot.keyClicks(line, text)
     qtbot.keyClick(line, QtCore.Qt.Key.Key_Return)

@@ -19,8 +19,10 @@ def type_into_cell(qtbot, editor, row, col, text):
     table = editor.table
     table.setCurrentCell(row, col)
     table.editItem(table.item(row, col))
-    line = table.findChild(QtWidgets.QLineEdit)
-    assert line is not None and line.isVisible()
+    # the visible line edit: an earlier cell's closed editor may await its deleteLater
+    shown = [e for e in table.findChildren(QtWidgets.QLineEdit) if e.isVisible()]
+    assert len(shown) == 1
+    line = shown[0]
     line.selectAll()
     qtbot.keyClicks(line, text)
     qtbot.keyClick(line, QtCore.Qt.Key.Key_Return)

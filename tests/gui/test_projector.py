@@ -18,7 +18,7 @@ from pyqtgraph.Qt import QtCore, QtGui
 
 from compute.views import Curves, Particles, Series
 from mgai_lab.settings import Settings
-from mgai_lab.window import MainWindow
+from mgai_lab.window import MainWindow, layout_version
 from panels import DARK, LIGHT, PRESENTATION, create_panel
 from panels.legend import PlotLegend
 from panels.readout import NOT_A_NUMBER, ReadoutPanel
@@ -109,6 +109,20 @@ def test_presentation_fits_the_screen_and_leaving_restores_the_layout(window, qt
     assert page.panels["particles"].legend_rect() == legend
 
 
+def test_quitting_while_presenting_remembers_the_normal_layout(window, qtbot):
+    """The next session opens the layout presentation mode would have restored, with the
+    side panes, not the presentation layout."""
+    page = running(window, qtbot, LANGEVIN)
+    page.pause()
+    normal = bytes(page.saveState(layout_version(LANGEVIN)))
+    window.appearance.set_presentation(True)
+    qtbot.waitUntil(lambda: window.width() == 1920, timeout=TIMEOUT)
+    qtbot.wait(400)
+    assert not page.docks["parameters"].isVisible()
+    window.shutdown()
+    assert window.settings.layout(LANGEVIN) == normal
+
+
 # -- 4. views follow their data --------------------------------------------------------------
 def test_a_plot_ranges_to_its_data_and_keeps_still_while_it_fits(qtbot):
     view = Particles("p", "cloud", x="x", y="y")
@@ -154,6 +168,19 @@ def test_a_histogram_in_step_mode_counts_its_bins_under_a_legend(qtbot):
     assert covered == total == len(counts)
 
 
+def test_a_legend_keeps_its_size_through_relayouts(qtbot):
+    """Re-laying a legend out (every resize, every new entry) must not widen it."""
+    view = Curves("c", "two curves", series=(Series("a", label="simulated"),
+                                             Series("b", label="exact density of the bridge")))
+    x = np.linspace(0, 1, 50)
+    panel = shown_panel(qtbot, view, {"a": x, "b": 2 * x})
+    first = panel.legend_rect().size()
+    for _ in range(6):
+        panel.fit_legend()
+        qtbot.wait(20)
+    assert panel.legend_rect().size() == first
+
+
 # -- 6. the main view gets the room, read-outs the height of their lines ---------------------
 def test_the_main_view_is_the_largest_and_read_outs_are_low(window, qtbot):
     page = running(window, qtbot, UTURN)
@@ -184,6 +211,25 @@ def test_equations_fit_the_explanation_pane(window, qtbot):
     html = pane.toHtml()
     widths = [int(part.split('"')[0]) for part in html.split('width="')[1:]]
     assert widths and max(widths) <= room
+
+
+def test_an_equation_that_cannot_render_is_shown_as_its_source(qtbot, capsys):
+    """A mathtext error names the equation on stderr; the pane shows the source text."""
+    from compute import registry
+    from mgai_lab.explanation import ExplanationPane
+
+    good = registry.get(LANGEVIN)
+    broken = type("Broken", (good,), {"equations": (r"$\begin{pmatrix} a \end{pmatrix}$",
+                                                    *good.equations)})
+    pane = ExplanationPane(broken)
+    qtbot.addWidget(pane)
+    pane.resize(400, 500)
+    pane.show()
+    pane.render_equations()
+    qtbot.wait(50)
+    assert pane.isVisible() and pane.equations_ready
+    assert "begin{pmatrix}" in pane.toPlainText()
+    assert "equation 0 of ch7.langevin-double-well failed to render" in capsys.readouterr().err
 
 
 def test_a_nan_read_out_shows_a_dash_with_the_reason(qtbot):

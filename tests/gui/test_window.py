@@ -84,7 +84,8 @@ def test_browser_search_and_open(window, qtbot):
     browser = window.browser
     browser.search.setText("double well")
     visible = [i for i, item in browser.items.items() if not item.isHidden()]
-    assert visible == ["ch7.langevin-double-well"]
+    assert "ch7.langevin-double-well" in visible  # (Chapter 2 has double wells too)
+    assert all("double-well" in i for i in visible)
     browser.search.setText("7.3.3")
     assert "ch7.langevin-double-well" in [i for i, it in browser.items.items() if not it.isHidden()]
     browser.search.setText("no such thing")

@@ -499,3 +499,13 @@ def test_right_after_a_reset_the_old_runs_frame_is_neither_exported_nor_recorded
         win.exports.stop_recording()
     finally:
         win.close()
+
+
+def test_the_worker_leaves_a_core_to_the_gui(window, qtbot):
+    """Torch and BLAS each run on one thread once a worker has started (DESIGN §4): BLAS's
+    spinning threads made a 3 x 3 expm over 100 times slower on a loaded machine."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    page = window.open_experiment("ch2.matrix-exponential-properties", playing=True)
+    qtbot.waitUntil(lambda: page.frames_shown >= 1, timeout=20_000)
+    blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] == 1 for i in blas)
