@@ -1,6 +1,7 @@
 """§2.2.2 "Neural ODEs and continuous-time auto-regression": learn the vector field of
 ẋ = f_θ(x, t) with a small MLP so that the integrated trajectory matches noisy samples of the
-over-damped oscillator, training by backpropagation through the integrator, a slice per frame."""
+over-damped oscillator (or positions of the damped double well), training by backpropagation
+through the integrator, a slice per frame."""
 
 from __future__ import annotations
 
