@@ -1,12 +1,15 @@
 """Regression with an ODE model (§2.2.2): estimate γ and c in ẋ = −γx + c·g(t) from noisy
-samples, next to a direct polynomial fit (Qt-free, numpy only).
+samples, next to a direct polynomial fit (Qt-free; numpy, and scipy for Savitzky–Golay).
 
 The forcing is g(t) = A sin ωt + B cos ωt (sin t in Example 2.2.1, cos 2t in Exercise 2.2.3),
-for which the linear ODE has a closed-form solution. Two estimators of (γ, c):
+for which the linear ODE has a closed-form solution. Three estimators of (γ, c):
 
 - derivative least squares (the notebook): central differences ẋᵢ ≈ (xᵢ₊₁ − xᵢ₋₁)/(2Δt),
   then ẋᵢ ≈ −γxᵢ + c·g(tᵢ); noisy samples make ẋ very noisy (std ≈ σ/(√2Δt)) and put
   noise into the regressor x (errors in variables), which biases γ toward 0;
+- Savitzky–Golay least squares: a polynomial of order p fitted by least squares in a
+  sliding window of w samples gives both a smoothed xᵢ and its derivative ẋᵢ (exact for
+  polynomials of degree ≤ p), then the same regression; the window averages the noise;
 - integral least squares: xᵢ ≈ x₀ − γ∫₀^tᵢ x + c∫₀^tᵢ g, which integrates the noise down
   instead of differentiating it up.
 """
@@ -64,6 +67,27 @@ def derivative_ls(t: np.ndarray, x: np.ndarray, g: Forcing) -> tuple[float, floa
     """(γ, c) minimising Σ (ẋᵢ + γxᵢ − c·g(tᵢ))² with finite-difference ẋ."""
     design = np.stack([-x, g(t)], axis=1)
     (gamma, c), *_ = np.linalg.lstsq(design, central_derivative(t, x), rcond=None)
+    return float(gamma), float(c)
+
+
+def savgol_smooth(t: np.ndarray, x: np.ndarray, window: int, order: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Savitzky–Golay: the value and the derivative at tᵢ of the order-p polynomial fitted to
+    the w samples around it (the first and last w/2 points use the end windows). The
+    samples must be equally spaced."""
+    from scipy.signal import savgol_filter  # lazy: scipy is slow to import
+
+    dt = float(t[1] - t[0])
+    return (savgol_filter(x, window, order, deriv=0, mode="interp"),
+            savgol_filter(x, window, order, deriv=1, delta=dt, mode="interp"))
+
+
+def savgol_ls(t: np.ndarray, x: np.ndarray, g: Forcing, window: int, order: int
+              ) -> tuple[float, float]:
+    """(γ, c) minimising Σ (ẋᵢ + γx̃ᵢ − c·g(tᵢ))² with the Savitzky–Golay x̃ and ẋ."""
+    smooth, slope = savgol_smooth(t, x, window, order)
+    design = np.stack([-smooth, g(t)], axis=1)
+    (gamma, c), *_ = np.linalg.lstsq(design, slope, rcond=None)
     return float(gamma), float(c)
 
 

@@ -134,8 +134,9 @@ class Heatmap(View):
     ``field`` is (ny, nx), row 0 at the bottom; ``extent`` an optional (4,) field
     (xmin, xmax, ymin, ymax) in data units; ``levels`` fixes the colour range (None: from
     the data). ``contours`` draws that many iso-lines. Overlays for scalar fields of a
-    landscape: ``paths`` (k, n, 2) trajectories padded with NaN, labelled by ``names``;
-    ``points`` (m, 2) markers; ``vectors`` = (X, Y, U, V) fields on a grid, drawn as arrows
+    landscape: ``paths`` (k, n, 2) trajectories padded with NaN, labelled by ``names``
+    (or, with ``path_label``, all in one pen under that single legend entry: a fan of many
+    paths); ``points`` (m, 2) markers; ``vectors`` = (X, Y, U, V) fields on a grid, drawn as arrows
     normalised to the grid spacing.
     """
 
@@ -146,6 +147,7 @@ class Heatmap(View):
     contours: int = 0
     paths: str | None = None
     names: str | None = None
+    path_label: str | None = None
     points: str | None = None
     vectors: tuple[str, str, str, str] | None = None
     xlabel: str = ""

@@ -54,7 +54,7 @@ class HeatmapPanel(PlotPanel):
             item.setPen(pg.mkPen(self.theme.foreground + "90", width=thin))
         self.arrows.setPen(pg.mkPen(self.theme.foreground + "B0", width=thin))
         for i, item in enumerate(self.path_items):
-            item.setPen(self.pen(self.theme.color(i)))
+            item.setPen(self.path_pen(i))
         axis = self.colorbar.getAxis("right") if hasattr(self.colorbar, "getAxis") else None
         if axis is not None:
             axis.setTextPen(pg.mkPen(self.theme.foreground))
@@ -138,9 +138,17 @@ class HeatmapPanel(PlotPanel):
         ys = np.stack([y0, y1, y1, hy1, y1, hy2], axis=1).ravel()
         self.arrows.setData(xs, ys)
 
+    def path_pen(self, i: int):
+        """Path i's pen: its own theme colour, or the foreground for a one-label fan."""
+        if self.view.path_label:
+            return self.pen(self.theme.foreground, 0.6)
+        return self.pen(self.theme.color(i))
+
     def _set_paths(self, paths: np.ndarray, names: list[str]) -> None:
         if paths.ndim == 2:
             paths = paths[None]
+        if self.view.path_label:
+            names = [self.view.path_label] * paths.shape[0]
         names = (names + [f"path {i}" for i in range(len(names), paths.shape[0])])[: paths.shape[0]]
         if names != self.path_names:
             for item in self.path_items:
@@ -148,10 +156,11 @@ class HeatmapPanel(PlotPanel):
                 self.remove_legend_entry(item)
             self.path_items = []
             for i, name in enumerate(names):
-                item = pg.PlotDataItem(pen=self.pen(self.theme.color(i)))
+                item = pg.PlotDataItem(pen=self.path_pen(i))
                 self.plot.addItem(item)
                 self.path_items.append(item)
-                self.add_legend_entry(item, name)
+                if i == 0 or not self.view.path_label:  # a fan: one entry for all
+                    self.add_legend_entry(item, name)
             self.path_names = names
         for item, path in zip(self.path_items, paths, strict=True):
             item.setData(path[:, 0], path[:, 1], connect="finite")

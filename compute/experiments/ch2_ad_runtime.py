@@ -1,7 +1,9 @@
 """§2.1.1, Example 2.1.2 item 3, Fig. 2.3, Exercise 2.1.1.2: the runtime of a full gradient
 of g(x) = Σ (sin xᵢ + 0.1xᵢ²) in R^d by forward differences (d + 1 evaluations), by
 forward-mode AD (d tangent passes) and by reverse-mode AD (one forward and one backward
-pass), measured live, one dimension after another."""
+pass), measured live, one dimension after another; then the Jacobian of a map
+F: Rⁿ → Rᵐ by forward mode (n tangent passes) and reverse mode (m adjoint passes) over a
+grid of (n, m)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from .. import backend
 from ..experiment import Experiment, Frame
 from ..params import Bool, Choice, Float, Int, ParamError
 from ..registry import register
-from ..views import Curves, Readout, Series
+from ..views import Curves, Heatmap, Readout, Series
 
 FRAME_BUDGET = 0.025  # seconds of timed work per frame, so a frame stays near 30 ms
+MIN_UNITS = 64  # passes per frame run whatever the clock says (each well under 1 ms)
 METHODS = ("fd", "forward", "reverse")
 METHOD_NAMES = {"fd": "forward differences", "forward": "forward-mode AD",
                 "reverse": "reverse-mode AD"}
@@ -89,6 +92,53 @@ def forward_gradient(tape: ad.Tape, x: np.ndarray, count: Counter, out: list
     out.append(grad)
 
 
+def jacobian_map(n: int, m: int, rng: np.random.Generator, dtype: np.dtype
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A point x ∈ Rⁿ and the weights W (m × n, entries N(0, 1/n)) of F(x) = sin(Wx)."""
+    x = rng.standard_normal(n).astype(dtype)
+    w = (rng.standard_normal((m, n)) / np.sqrt(n)).astype(dtype)
+    return x, w
+
+
+def jacobian_exact(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The closed form J = diag(cos Wx)·W of F(x) = sin(Wx)."""
+    return np.cos(w @ x)[:, None] * w
+
+
+def jacobian_forward(w: np.ndarray, x: np.ndarray, count: Counter, out: list
+                     ) -> Iterator[None]:
+    """jacfwd: one primal pass, then one tangent pass per input direction eᵢ,
+    ẏ = cos(Wx) ⊙ (W ẋ), giving column i of J; n passes, each costing a product with W."""
+    gain = np.cos(w @ x)
+    count.evaluations += 1
+    jac = np.empty_like(w)
+    seed = np.zeros_like(x)
+    for i in range(len(x)):
+        seed[i] = 1
+        jac[:, i] = gain * (w @ seed)
+        seed[i] = 0
+        count.tangent_passes += 1
+        yield
+    out.append(jac)
+
+
+def jacobian_reverse(w: np.ndarray, x: np.ndarray, count: Counter, out: list
+                     ) -> Iterator[None]:
+    """jacrev: one primal pass, then one adjoint pass per output direction eⱼ,
+    x̄ = Wᵀ(cos(Wx) ⊙ ȳ), giving row j of J; m passes, each costing a product with Wᵀ."""
+    gain = np.cos(w @ x)
+    count.evaluations += 1
+    jac = np.empty_like(w)
+    seed = np.zeros_like(gain)
+    for j in range(len(gain)):
+        seed[j] = 1
+        jac[j] = w.T @ (gain * seed)
+        seed[j] = 0
+        count.backward_passes += 1
+        yield
+    out.append(jac)
+
+
 @register
 class ADRuntimeScaling(Experiment):
     id = "ch2.ad-runtime-scaling"
@@ -109,7 +159,14 @@ class ADRuntimeScaling(Experiment):
         "this computer's, noisy on a shared CPU, and never asserted in tests. The second "
         "plot shows the accuracy: at ε = 10⁻⁴ in float32 the difference quotient is "
         "dominated by round-off, about u·Σ|terms|/ε, and grows with d, while the AD "
-        "gradient equals cos x + 0.2x to round-off."
+        "gradient equals cos x + 0.2x to round-off. "
+        "After the gradient sweep comes the Jacobian of F(x) = sin(Wx) from Rⁿ to Rᵐ: "
+        "forward mode (jacfwd) builds it column by column, one tangent pass per input, n "
+        "passes; reverse mode (jacrev) row by row, one adjoint pass per output, m passes. "
+        "Every pass costs one product with W, so the time ratio jacfwd/jacrev is about n/m: "
+        "the heatmap over (log₂ n, log₂ m) is split by the diagonal n = m, reverse mode "
+        "winning below it (many inputs, few outputs: gradients, m = 1) and forward mode "
+        "above it (m ≫ n)."
     )
     equations = (
         r"$g(x) = \sum_{i=1}^d \left(\sin x_i + 0.1 x_i^2\right),\qquad"
@@ -125,8 +182,9 @@ class ADRuntimeScaling(Experiment):
         "the absolute times differ from Fig. 2.3, but the scaling with d is the point.",
         "The notebook's smallest size is slower than the next for both methods: a warm-up "
         "artefact. The lab runs an untimed warm-up at every d (switchable).",
-        "The catalogue's Jacobian view (jacfwd vs jacrev over n and m) is not offered; the "
-        "forward-mode curve shows the same n-versus-m asymmetry for m = 1.",
+        "The catalogue's Jacobian view uses torch.func jacfwd/jacrev; the lab builds both "
+        "Jacobians of F(x) = sin(Wx) pass by pass in numpy (n tangent passes or m adjoint "
+        "passes, each one product with W), the same cost structure without torch.",
     )
     params = (
         Int("d_min_log2", 2, 1, 14, label="smallest d = 2^k", help="First dimension 2^k."),
@@ -139,6 +197,10 @@ class ADRuntimeScaling(Experiment):
              help="Also time forward-mode AD (one tangent pass per coordinate)."),
         Choice("dtype", "float32", ("float32", "float64"),
                help="Precision (the notebook's torch default is float32)."),
+        Bool("jacobian", True, label="Jacobian view",
+             help="After the gradient sweep, time jacfwd and jacrev of F: Rⁿ → Rᵐ."),
+        Int("jac_max_log2", 7, 0, 10, label="largest n, m = 2^k",
+            help="The Jacobian grid runs n, m = 1, 2, 4, …, 2^k (the catalogue's 1–1024)."),
         Int("seed", 0, 0, 2**31 - 1, help="Seed of the random point x ~ N(0, 1)^d."),
     )
     views = (
@@ -155,11 +217,17 @@ class ADRuntimeScaling(Experiment):
                        Series("err_reverse", x="dims", label="reverse-mode AD", style="dots"),
                        Series("err_model", x="dims", label="model u·Σ|terms|/ε")),
                xlabel="dimension d", ylabel="max |error|", logx=True, logy=True),
+        Heatmap("jacobian", "Jacobian: log₂ of time jacfwd / jacrev over n and m",
+                field="jac_ratio", extent="jac_extent", colormap="CET-D1",
+                levels=(-10.0, 10.0),
+                paths="jac_diagonal", names="jac_diagonal_name",
+                xlabel="log₂ n (inputs)", ylabel="log₂ m (outputs)"),
         Readout("readout", "Sweep", area="bottom", lines=(
             ("status", "running", "{}"),
             ("progress", "progress", "{:.0%}"),
             ("count_text", "last d: evaluations FD | tangent passes | backward passes", "{}"),
             ("ratio_text", "last d: time FD / reverse", "{}"),
+            ("jac_text", "last Jacobian: passes jacfwd | jacrev, time ratio", "{}"),
         )),
     )
     frame_fields = {
@@ -178,10 +246,19 @@ class ADRuntimeScaling(Experiment):
         "err_model": "(k,) u·Σ|sin xᵢ + 0.1xᵢ²|/ε",
         "status": "what runs now", "progress": "share of the sweep done",
         "count_text": "text: counts at the last d", "ratio_text": "text: time ratio at the last d",
+        "jac_ratio": "(k+1, k+1) log₂(median jacfwd time / median jacrev time), row m, "
+                     "column n (NaN until measured)",
+        "jac_extent": "(4,) extent in log₂ units",
+        "jac_fwd_passes": "(k+1, k+1) tangent passes of jacfwd (n)",
+        "jac_rev_passes": "(k+1, k+1) adjoint passes of jacrev (m)",
+        "jac_error": "(k+1, k+1) max |J − diag(cos Wx)W| over both modes",
+        "jac_diagonal": "(2, 2) the line n = m", "jac_diagonal_name": "its legend name",
+        "jac_text": "text: the last Jacobian cell",
     }
     history_fields = ("dims", "t_fd", "t_forward", "t_reverse", "err_fd", "err_reverse")
     nonfinite_fields = frozenset({"t_fd", "t_forward", "t_reverse", "guide_1", "guide_2",
-                                  "err_fd", "err_forward", "err_reverse"})
+                                  "err_fd", "err_forward", "err_reverse", "jac_ratio",
+                                  "jac_fwd_passes", "jac_rev_passes", "jac_error"})
     default_steps_per_frame = 1
     max_steps_per_frame = 1
 
@@ -201,6 +278,14 @@ class ADRuntimeScaling(Experiment):
         runs = (p["repeats"] + p["warmup"]) * len(methods)
         # work units ~ passes: FD d + 1, forward d + 1, reverse 2 per run
         self.total_work = sum(runs * (d + 1) for d in self.dims)
+        k = p["jac_max_log2"] + 1
+        self.jac_sizes = [2**i for i in range(k)] if p["jacobian"] else []
+        self.jac = {key: np.full((k, k), np.nan) for key in
+                    ("ratio", "fwd_passes", "rev_passes", "error")}
+        self.jac_last = "—"
+        # work units ~ passes: n + m per pair of Jacobian runs
+        self.total_work += sum((p["repeats"] + p["warmup"]) * (n + m)
+                               for n in self.jac_sizes for m in self.jac_sizes)
         self.done_work = 0
         self.status = "starting"
 
@@ -252,7 +337,49 @@ class ADRuntimeScaling(Experiment):
                 row[f"count_{method}"] = count
                 row[f"error_{method}"] = float(np.abs(out[0].astype(float) - exact).max())
                 yield True
+        yield from self.jacobian_sweep(rng)
         self.status = "sweep finished"
+
+    def jacobian_sweep(self, rng: np.random.Generator) -> Iterator[bool]:
+        """Time jacfwd and jacrev on every (n, m) of the grid, m outer so the heatmap fills
+        in row by row; yields after each pass, True when a cell is finished."""
+        p = self.p
+        runs = p["repeats"] + p["warmup"]
+        for jm, m in enumerate(self.jac_sizes):
+            for jn, n in enumerate(self.jac_sizes):
+                x, w = jacobian_map(n, m, rng, self.dtype)
+                exact = jacobian_exact(w.astype(float), x.astype(float))
+                medians, counts, errors = [], [], []
+                for name, method in (("jacfwd", jacobian_forward), ("jacrev", jacobian_reverse)):
+                    times: list[float] = []
+                    for r in range(runs):
+                        self.status = f"Jacobian n = {n}, m = {m}: {name}"
+                        count, out = Counter(), []
+                        elapsed = 0.0
+                        work = method(w, x, count, out)
+                        while True:
+                            start = time.perf_counter()
+                            try:
+                                next(work)
+                            except StopIteration:
+                                elapsed += time.perf_counter() - start
+                                break
+                            elapsed += time.perf_counter() - start
+                            yield False
+                        if r >= p["warmup"]:
+                            times.append(elapsed)
+                    self.done_work += runs * (n if name == "jacfwd" else m)
+                    medians.append(float(np.median(times)))
+                    counts.append(count)
+                    errors.append(float(np.abs(out[0].astype(float) - exact).max()))
+                ratio = medians[0] / max(medians[1], 1e-12)
+                self.jac["ratio"][jm, jn] = np.log2(ratio)
+                self.jac["fwd_passes"][jm, jn] = counts[0].tangent_passes
+                self.jac["rev_passes"][jm, jn] = counts[1].backward_passes
+                self.jac["error"][jm, jn] = max(errors)
+                self.jac_last = (f"n = {n}, m = {m}: {counts[0].tangent_passes} | "
+                                 f"{counts[1].backward_passes}, {ratio:.3g} (n/m = {n / m:.3g})")
+                yield True
 
     def frames(self) -> Iterator[Frame]:
         work = self.sweep()
@@ -260,7 +387,12 @@ class ADRuntimeScaling(Experiment):
         step = 0
         while True:
             started = time.perf_counter()
-            while running and time.perf_counter() - started < FRAME_BUDGET:
+            units = 0
+            # the first MIN_UNITS passes ignore the clock, so a frame of small runs always
+            # ends where a run ends: the frames are the same however loaded the CPU is
+            while running and (units < MIN_UNITS
+                               or time.perf_counter() - started < FRAME_BUDGET):
+                units += 1
                 try:
                     if next(work):
                         break  # one finished method per frame: the plot fills in visibly
@@ -299,6 +431,7 @@ class ADRuntimeScaling(Experiment):
             count_text = (f"d = {last['d']}: {last['count_fd'].evaluations} | {tp} | "
                           f"{last['count_reverse'].backward_passes}")
             ratio_text = f"d = {last['d']}: {last['fd'] / max(last['reverse'], 1e-12):.3g}"
+        top = float(self.p["jac_max_log2"])
         return {
             "step": step, "t": float(step),
             "dims": dims, "t_fd": t_fd, "t_forward": column("forward"),
@@ -315,4 +448,10 @@ class ADRuntimeScaling(Experiment):
             "status": self.status,
             "progress": min(1.0, self.done_work / max(self.total_work, 1)),
             "count_text": count_text, "ratio_text": ratio_text,
+            "jac_ratio": self.jac["ratio"], "jac_fwd_passes": self.jac["fwd_passes"],
+            "jac_rev_passes": self.jac["rev_passes"], "jac_error": self.jac["error"],
+            "jac_extent": np.array([-0.5, top + 0.5, -0.5, top + 0.5]),
+            "jac_diagonal": np.array([[-0.5, -0.5], [top + 0.5, top + 0.5]]),
+            "jac_diagonal_name": ["n = m (equal cost)"],
+            "jac_text": self.jac_last,
         }

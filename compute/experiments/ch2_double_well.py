@@ -11,7 +11,7 @@ import numpy as np
 
 from ..experiment import Frame
 from ..history import History
-from ..ode import INTEGRATORS, STEPPERS
+from ..ode import INTEGRATORS, STEPPERS, rk4_step
 from ..params import Bool, Choice, Float, Int
 from ..phase_plane import (
     NONFINITE_PORTRAIT_FIELDS,
@@ -272,6 +272,34 @@ class DoubleWellPortrait(DoubleWellBase):
         return frame
 
 
+FORCINGS = ("moving boundary", "additive")
+
+
+def forced_field(gamma: float, amplitude: float, omega: float, kind: str):
+    """Exercise 2.2.4 part 4 on states (x, v, t) (ṫ = 1, so the autonomous integrators
+    apply): "moving boundary" shifts the potential, ẍ = −γẋ + (x − c) − (x − c)³ with
+    c(t) = A cos ωt (wells at c ± 1, barrier top at c); "additive" is the Duffing force,
+    ẍ = −γẋ + x − x³ + A cos ωt (barrier top at 0)."""
+
+    def f(y: np.ndarray) -> np.ndarray:
+        x, v, t = y[:, 0], y[:, 1], y[:, 2]
+        drive = amplitude * np.cos(omega * t)
+        if kind == "moving boundary":
+            u = x - drive
+            accel = u - u**3
+        else:
+            accel = x - x**3 + drive
+        return np.stack([v, accel - gamma * v, np.ones_like(t)], axis=1)
+
+    return f
+
+
+def forced_boundary(t: np.ndarray, amplitude: float, omega: float, kind: str) -> np.ndarray:
+    """Where the classes split at time t: c(t) = A cos ωt, or 0 for the additive force."""
+    t = np.asarray(t, dtype=float)
+    return amplitude * np.cos(omega * t) if kind == "moving boundary" else np.zeros_like(t)
+
+
 def well_of(y: np.ndarray) -> np.ndarray:
     """+1 for the right well, −1 for the left one (the sign of x)."""
     return np.where(y[:, 0] >= 0, 1.0, -1.0)
@@ -295,7 +323,12 @@ class DoubleWellDamped(DoubleWellBase):
         "a grid of starts, coarse first then finer, and decides a start as soon as its "
         "energy falls below the barrier (it can never climb back). Drag γ from large to "
         "small and watch the basins wind into interleaved spirals; click the plane to "
-        "launch trajectories."
+        "launch trajectories. Exercise 2.2.4 part 4 makes the boundary move: with the "
+        "potential shifted to U(x − c(t)), c(t) = A cos ωt, the particle's class is the "
+        "side sign(x − c(t)) it is on; a slow boundary is tracked (the particle rides in "
+        "its moving well), a fast one is not. The additive force A cos ωt instead shakes "
+        "the particle against a fixed boundary (near a well its response has amplitude "
+        "A/√((2 − ω²)² + γ²ω²))."
     )
     equations = (
         r"$\ddot x + \gamma\dot x - x + x^3 = 0$",
@@ -303,10 +336,17 @@ class DoubleWellDamped(DoubleWellBase):
         r" + \frac{x^4}{4} - \frac{x^2}{2}$",
         r"$\mathrm{wells:}\ \omega_0^2 = U''(\pm 1) = 2,\quad \gamma_c = 2\sqrt{2}$",
         r"$\mathrm{saddle:}\ \lambda = -\gamma/2 \pm \sqrt{\gamma^2/4 + 1}$",
+        r"$\mathrm{forced:}\ \ddot x + \gamma\dot x - (x - c) + (x - c)^3 = 0,\quad"
+        r" c(t) = A\cos\omega t\quad\mathrm{or}\quad \ddot x + \gamma\dot x - x + x^3"
+        r" = A\cos\omega t$",
     )
     book_notes = (
         "Exercise 2.2.4 part 4 (a time-dependent classification boundary x(t) = cos ωt) is "
-        "under-specified in the book; the lab does not implement it.",
+        "under-specified in the book. The lab offers the catalogue's two readings: the "
+        "moving boundary, the potential U(x − c(t)) with c(t) = A cos ωt (A = 1 is the "
+        "book's boundary), and an additive force A cos ωt (Duffing). The forced start is "
+        "drawn in its own panel; the phase plane and the basin map stay those of the "
+        "unforced, autonomous system.",
         "The separatrix energy is E = 0 (not the book's 1/4): a start with E < 0 can never "
         "leave its well, which is how the basin map decides starts early.",
     )
@@ -325,6 +365,14 @@ class DoubleWellDamped(DoubleWellBase):
             help="Starts per axis of the basin map over [−2, 2]²."),
         Float("T_basin", 50.0, 5.0, 200.0, live=True, label="basin horizon",
               help="How long each start of the basin map is followed at most."),
+        Choice("forcing", "moving boundary", FORCINGS, live=True,
+               help="Exercise 2.2.4 part 4: moving boundary (potential U(x − A cos ωt)) or "
+                    "additive force A cos ωt; drawn for the start (x₀, v₀), by RK4."),
+        Float("A", 1.0, 0.0, 1.0, live=True, label="forcing amplitude A",
+              help="Amplitude of the boundary's motion or of the force (0: unforced; 1 with "
+                   "the moving boundary: the book's x(t) = cos ωt)."),
+        Float("omega", 0.5, 0.0, 3.0, live=True, label="forcing frequency ω",
+              help="Angular frequency of the forcing (0: a fixed shift or constant force)."),
     )
     views = (
         PhasePlane("phase", "Phase plane (x, ẋ)", xlabel="x", ylabel="ẋ",
@@ -340,6 +388,11 @@ class DoubleWellDamped(DoubleWellBase):
         Curves("x_t", "x(t) for the book's γ = 0.1, 1, 5 and the current γ",
                series=(Series("x_gammas", x="t_gammas", names="gamma_names"),),
                hlines=("x_well",), xlabel="t", ylabel="x"),
+        Curves("forced", "Forced start: x(t), the boundary and the class sign(x − c(t))",
+               series=(Series("x_forced", x="t_forced", label="x(t)"),
+                       Series("c_forced", x="t_forced", label="boundary c(t)"),
+                       Series("class_forced", x="t_forced", label="class sign(x − c)")),
+               xlabel="t", ylabel="x"),
         Curves("energy", "Energy E(t) of the first trajectory",
                series=(Series("E_hist", x="t_hist", label="E(t)"),),
                hlines=("E_min", "E_separatrix"), xlabel="t", ylabel="E"),
@@ -348,6 +401,7 @@ class DoubleWellDamped(DoubleWellBase):
             ("saddle_text", "saddle eigenvalues", "{}"),
             ("E_now", "energy now", "{:.6g}"),
             ("basin_progress", "basin map computed", "{:.0%}"),
+            ("forced_text", "forced start: class now | switches", "{}"),
         )),
     )
     frame_fields = {
@@ -363,10 +417,15 @@ class DoubleWellDamped(DoubleWellBase):
         "E_min": "−1/4, the energy at the bottom of a well", "E_separatrix": "0",
         "approach": "read-out", "saddle_text": "read-out", "E_now": "current energy",
         "basin_progress": "share of the basin map computed",
+        "t_forced": "(m,) times of the forced start", "x_forced": "(m,) its x(t) (RK4)",
+        "c_forced": "(m,) the boundary c(t) (A cos ωt, or 0 for the additive force)",
+        "class_forced": "(m,) sign(x − c(t)): the side of the boundary",
+        "forced_text": "text: the class now and how often it switched",
     }
-    history_fields = ("t_hist", "E_hist", "t_gammas", "x_gammas")
+    history_fields = ("t_hist", "E_hist", "t_gammas", "x_gammas", "t_forced", "x_forced",
+                      "c_forced", "class_forced")
     nonfinite_fields = NONFINITE_PORTRAIT_FIELDS | {"basin"}
-    portrait_params = frozenset({"gamma", "x0", "v0", "T"})
+    portrait_params = frozenset({"gamma", "x0", "v0", "T", "forcing", "A", "omega"})
     basin_params = frozenset({"gamma", "basin_n", "T_basin", "dt", "integrator"})
     default_steps_per_frame = 5
     BASIN_BOX = (-2.0, 2.0, -2.0, 2.0)
@@ -419,6 +478,10 @@ class DoubleWellDamped(DoubleWellBase):
         gc = 2 * math.sqrt(2)
         self.approach = (f"γ < γ_c = {gc:.4g}: oscillating (spiral)" if g < gc else
                          f"γ ≥ γ_c = {gc:.4g}: monotone (node)")
+        self.y_forced = np.array([[p["x0"], p["v0"], 0.0]])
+        self.hist_forced = History(shape=(2,), capacity=4096)
+        self.hist_forced.append(0.0, self.y_forced[0, :2])
+        self.forced = forced_field(g, p["A"], p["omega"], p["forcing"])
         if not hasattr(self, "basin") or self._new_basin:
             self._start_basin()
 
@@ -434,7 +497,9 @@ class DoubleWellDamped(DoubleWellBase):
             step = STEPPERS[p["integrator"]]
             for _ in range(n):
                 self.y_gammas = step(f, self.y_gammas, p["dt"])
+                self.y_forced = rk4_step(self.forced, self.y_forced, p["dt"])
             self.hist_gammas.append(self.t, self.y_gammas[:, 0])
+            self.hist_forced.append(self.t, self.y_forced[0, :2])
         if self._new_basin:
             self._start_basin()
         if not self.basin.done:
@@ -444,7 +509,16 @@ class DoubleWellDamped(DoubleWellBase):
     def make_frame(self) -> Frame:
         p = self.p
         frame = self.portrait_frame()
+        t_forced = self.hist_forced.x
+        x_forced = self.hist_forced.values[:, 0]
+        c_forced = forced_boundary(t_forced, p["A"], p["omega"], p["forcing"])
+        side = np.sign(x_forced - c_forced)
+        switches = int(np.count_nonzero(np.diff(side[side != 0]) != 0))
         frame.update({
+            "t_forced": t_forced, "x_forced": x_forced, "c_forced": c_forced,
+            "class_forced": side,
+            "forced_text": (f"{'right' if side[-1] >= 0 else 'left'} of the boundary | "
+                            f"{switches}"),
             "x": self.traj.states[:, 0].copy(), "v": self.traj.states[:, 1].copy(),
             "basin": self.basin_image, "basin_extent": np.array(self.BASIN_BOX),
             "start_point": np.array([[p["x0"], p["v0"]]]),

@@ -1,14 +1,16 @@
 """§2.2.2 "Neural ODEs and continuous-time auto-regression": learn the vector field of
 ẋ = f_θ(x, t) with a small MLP so that the integrated trajectory matches noisy samples of the
-over-damped oscillator, training by backpropagation through the integrator, a slice per frame."""
+over-damped oscillator (or positions of the damped double well), training by backpropagation
+through the integrator, a slice per frame."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
-from .. import backend
+from .. import backend, ode
 from .. import neural_ode as node
 from .. import ode_regression as reg
 from ..experiment import Diverged, Experiment, Frame
@@ -18,9 +20,50 @@ from ..views import Curves, Heatmap, Readout, Series
 
 SAMPLE_DT = 0.1  # the data's spacing, as in Example 2.2.1
 T_DATA = 5.0
-SYSTEMS = {  # name -> (γ, x(0), forcing): Example 2.2.1 and Exercise 2.2.3
-    "ẋ = −2x + sin t": (2.0, 1.0, reg.Forcing(1.0, 0.0, 1.0)),
-    "ẋ = −3x + cos 2t": (3.0, 2.0, reg.Forcing(0.0, 1.0, 2.0)),
+DW_GAMMA, DW_X0, DW_V0 = 1.0, 0.5, 0.0  # Exercise 2.2.4: γ = 1 from (x₀, v₀) = (0.5, 0)
+DW_STEP = 0.005  # largest RK4 step of the double-well truth
+
+
+@dataclass(frozen=True)
+class ForcedLinear:
+    """ẋ = −γx + g(t) from x(0) = x₀ (Example 2.2.1, Exercise 2.2.3): closed form."""
+
+    gamma: float
+    x0: float
+    forcing: reg.Forcing
+
+    def path(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x(t) and ẋ(t) on the grid t."""
+        x = reg.forced_solution(t, self.gamma, self.x0, 1.0, self.forcing)
+        return x, -self.gamma * x + self.forcing(t)
+
+
+@dataclass(frozen=True)
+class DampedDoubleWell:
+    """ẍ = −γẋ + x − x³ from (x₀, v₀) (item 26): no closed form, RK4 with steps ≤ DW_STEP."""
+
+    gamma: float
+    x0: float
+    v0: float
+
+    def path(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x(t) and ẋ(t) = v(t) on the equally spaced grid t (starting at 0)."""
+        dt = float(t[1] - t[0])
+        sub = int(np.ceil(dt / DW_STEP - 1e-9))
+        g = self.gamma
+
+        def f(y: np.ndarray) -> np.ndarray:
+            return np.stack([y[:, 1], y[:, 0] - y[:, 0] ** 3 - g * y[:, 1]], axis=1)
+
+        states = ode.integrate(f, np.array([self.x0, self.v0]), dt / sub,
+                               (len(t) - 1) * sub)[::sub, 0]
+        return states[:, 0], states[:, 1]
+
+
+SYSTEMS = {  # the data the network learns from
+    "ẋ = −2x + sin t": ForcedLinear(2.0, 1.0, reg.Forcing(1.0, 0.0, 1.0)),
+    "ẋ = −3x + cos 2t": ForcedLinear(3.0, 2.0, reg.Forcing(0.0, 1.0, 2.0)),
+    "damped double well": DampedDoubleWell(DW_GAMMA, DW_X0, DW_V0),
 }
 FIELD_T, FIELD_X = 72, 48  # heatmap resolution of the learned field
 FIELD_EVERY = 10  # epochs between two evaluations of the heat map
@@ -46,14 +89,16 @@ class NeuralODEToy(Experiment):
         "far from any data it stays whatever the network guesses. One Euler step "
         "x + h·f_θ(x, t) is exactly a residual block, which is why ResNets are read as "
         "discretised ODEs. Beyond t = 5 the learned ODE extrapolates; compare the "
-        "polynomial of ch2.regression-ode."
+        "polynomial of ch2.regression-ode. The double-well data come from a second-order "
+        "system; there the field along the path is compared with the true velocity ẋ(t)."
     )
     equations = (
         r"$\dot x = f_\theta(x, t),\qquad \mathcal{L}(\theta) = \frac{1}{N}\sum_i"
         r" \left(x(t_i;\theta) - x_i\right)^2$",
         r"$\mathrm{Euler}:\ x_{k+1} = x_k + h\,f_\theta(x_k, t_k)\quad(\mathrm{a\ residual"
         r"\ block})$",
-        r"$\mathrm{truth}:\ f(x, t) = -\gamma x + g(t)$",
+        r"$\mathrm{truth}:\ f(x, t) = -\gamma x + g(t);\quad \mathrm{double\ well}:\ "
+        r"\ddot x = -\gamma\dot x + x - x^3,\ f(x(t), t) = \dot x(t)$",
     )
     book_notes = (
         "The book describes neural ODEs in words only; this toy is the lab's illustration "
@@ -61,10 +106,17 @@ class NeuralODEToy(Experiment):
         "the reverse sweep through Euler and RK4 and Adam in numpy instead, about ten times "
         "faster for a scalar state with 51 samples (torch's per-operation overhead "
         "dominates), so training advances several epochs per frame without torch.",
+        "The double-well data (the catalogue's item-26 option) are positions of the "
+        "second-order system ẍ + γẋ − x + x³ = 0 (γ = 1 from x₀ = 0.5, v₀ = 0, Exercise "
+        "2.2.4). A first-order field f(x, t) can still reproduce them, since the path never "
+        "meets the same (t, x) twice, but only along the path is there a true value to "
+        "compare with, the velocity ẋ(t); elsewhere in the (t, x) plane the learned field "
+        "is the network's guess.",
     )
     params = (
         Choice("system", "ẋ = −2x + sin t", tuple(SYSTEMS),
-               help="The true dynamics: Example 2.2.1 or Exercise 2.2.3."),
+               help="The true dynamics: Example 2.2.1, Exercise 2.2.3, or the damped double "
+                    "well ẍ = −ẋ + x − x³ from (0.5, 0) of Exercise 2.2.4 (positions only)."),
         Float("sigma", 0.05, 0.0, 1.0, label="noise σ", help="Noise on the 51 samples."),
         Int("width", 32, 8, 128, help="Neurons per hidden layer."),
         Int("depth", 2, 1, 4, help="Hidden tanh layers."),
@@ -94,7 +146,7 @@ class NeuralODEToy(Experiment):
         Heatmap("field", "Learned field f_θ(x, t), with the true and learned trajectories",
                 field="field_image", extent="field_extent", colormap="CET-D1", contours=8,
                 paths="paths", names="path_names", xlabel="t", ylabel="x"),
-        Curves("along", "The field along the true trajectory: learned vs −γx + g(t)",
+        Curves("along", "The field along the true trajectory: learned vs true ẋ(t)",
                series=(Series("field_true", x="grid_data", label="true"),
                        Series("field_learned", x="grid_data", label="learned")),
                xlabel="t", ylabel="f(x(t), t)"),
@@ -118,7 +170,8 @@ class NeuralODEToy(Experiment):
         "paths": "(2, m, 2) true and learned trajectories in (t, x)",
         "path_names": "(2,) their names",
         "grid_data": "(k,) integration grid on [0, 5]",
-        "field_true": "(k,) −γx + g(t) along the true trajectory",
+        "field_true": "(k,) the true ẋ(t) along the true trajectory (−γx + g(t), or v(t) for "
+                      "the double well)",
         "field_learned": "(k,) f_θ along the true trajectory",
         "epoch": "epochs trained", "loss_now": "the last loss",
         "field_error": "RMS of learned − true field along the true trajectory on [0, 5]",
@@ -132,17 +185,18 @@ class NeuralODEToy(Experiment):
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
         p = self.p
-        self.gamma, x0, self.forcing = SYSTEMS[p["system"]]
+        self.system = SYSTEMS[p["system"]]
         self.t_data = np.arange(round(T_DATA / SAMPLE_DT) + 1) * SAMPLE_DT
-        self.x_true_data = reg.forced_solution(self.t_data, self.gamma, x0, 1.0, self.forcing)
+        self.x_true_data = self.system.path(self.t_data)[0]
         rng = backend.rng(p["seed"], 1)
         self.x_data = self.x_true_data + rng.normal(0.0, p["sigma"], len(self.t_data))
-        self.x0_true = x0
         self.h = SAMPLE_DT / p["substeps"]
         self.net = node.MLPField.init(p["width"], p["depth"], backend.rng(p["seed"], 2))
         self.optimizer = node.Adam(self.net.params, p["lr"])
         self.losses: list[float] = []
         self.image_key: tuple | None = None
+        self.path_key = -1
+        self.path: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self.image = np.zeros((FIELD_X, FIELD_T), dtype=np.float32)
 
     def on_live_change(self, names: set[str]) -> None:
@@ -175,7 +229,9 @@ class NeuralODEToy(Experiment):
                                  p["integrator"]).states
         learned = np.clip(learned, -1e6, 1e6)  # an untrained field may blow up: keep it drawable
         grid = np.arange(len(learned)) * self.h
-        truth = reg.forced_solution(grid, self.gamma, self.x0_true, 1.0, self.forcing)
+        if self.path_key != len(grid):  # the truth on the grid changes with the horizon only
+            self.path_key, self.path = len(grid), self.system.path(grid)
+        truth, velocity = self.path
         poly = np.polynomial.Polynomial.fit(self.t_data, self.x_data, 7)(grid)
         span = float(np.abs(truth).max()) + 3 * max(p["sigma"], 0.1)
         poly = reg.until_it_leaves(poly, 1.5 * span)
@@ -189,7 +245,7 @@ class NeuralODEToy(Experiment):
             self.image = self.net(xx.ravel(), tt.ravel()).reshape(xx.shape).astype(np.float32)
         image = self.image
         along = self.net(truth[inside], grid[inside])
-        true_along = -self.gamma * truth[inside] + self.forcing(grid[inside])
+        true_along = velocity[inside]
         losses = np.array(self.losses, dtype=float)
         window = 25
         smooth = (np.convolve(losses, np.ones(window) / window, mode="valid")

@@ -264,8 +264,9 @@ class Ode1DAutonomous(Experiment):
                               classes="limit_class"),
                        Series("boundary_hist", x="t_hist", label="boundary c(t)")),
                xlabel="t", ylabel="x"),
-        Heatmap("sign_map", "sign f(t, x) for the moving boundary", field="sign_map",
-                extent="sign_extent", levels=(-1.0, 1.0), colormap="CET-D1",
+        Heatmap("sign_map", "sign f(t, x) for the moving boundary, with the trajectories",
+                field="sign_map", extent="sign_extent", levels=(-1.0, 1.0),
+                colormap="CET-D1", paths="sign_paths", path_label="trajectories x(t)",
                 xlabel="t", ylabel="x"),
         Curves("blow_up", "Blow-up time t* against x₀",
                series=(Series("t_star_exact", x="x0_grid", label="exp(−ax₀)/a"),
@@ -286,12 +287,14 @@ class Ode1DAutonomous(Experiment):
         "limit_class": "(k,) index of the stable point (or sign) each start goes to",
         "boundary_hist": "(m,) c(t) (NaN unless moving)",
         "sign_map": "(n, m) sign of f over (t, x)", "sign_extent": "(4,) 0, T, xmin, xmax",
+        "sign_paths": "(k, m, 2) the trajectories as (t, x) paths over the sign map",
         "x0_grid": "(200,) x₀ grid", "t_star_exact": "(200,) exp(−ax₀)/a",
         "t_star": "(k,) numerical blow-up times (NaN: not blown up)",
         "fixed_text": "read-out", "outcome": "read-out",
     }
     history_fields = ("t_hist", "x_hist", "boundary_hist")
     nonfinite_fields = frozenset({"x", "x_hist", "particles_f", "boundary_hist", "t_star",
+                                  "sign_paths",
                                   "t_star_exact", "f_curve"})
     default_steps_per_frame = 20
 
@@ -402,6 +405,7 @@ class Ode1DAutonomous(Experiment):
 
     def _frame(self, step: int, x: np.ndarray, t: float) -> Frame:
         v = self.hist.values
+        x_hist = v[:, :-1].T.copy()
         classes = self._classes(x, t)
         counts = np.bincount(classes, minlength=len(self.stable) + 1)
         names = [f"{s:.3g}" for s in self.stable] or ["finite"]
@@ -418,7 +422,8 @@ class Ode1DAutonomous(Experiment):
             "unstable_x": self.unstable + self._boundary(t),
             "unstable_y": np.zeros(len(self.unstable)),
             "particles_f": self._f(x, t), "zero": 0.0,
-            "t_hist": self.hist.x, "x_hist": v[:, :-1].T.copy(), "limit_class": classes,
+            "t_hist": self.hist.x, "x_hist": x_hist, "limit_class": classes,
+            "sign_paths": np.stack([np.broadcast_to(self.hist.x, x_hist.shape), x_hist], -1),
             "boundary_hist": v[:, -1], "sign_map": self.sign_map,
             "sign_extent": self.sign_extent, "x0_grid": self.x0_grid,
             "t_star_exact": self.t_star_exact, "t_star": self.t_star.copy(),

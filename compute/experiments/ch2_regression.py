@@ -36,7 +36,8 @@ class ODERegression(Experiment):
     family = "regression & fitting"
     default_steps_per_frame = 1
     max_steps_per_frame = 20
-    nonfinite_fields = frozenset({"poly_curve", "refine_mismatch", "refine_gamma",
+    nonfinite_fields = frozenset({"poly_curve", "recon_derivative", "recon_integral",
+                                  "recon_savgol", "refine_mismatch", "refine_gamma",
                                   "refined_gamma"})
 
     @classmethod
@@ -67,6 +68,10 @@ class ODERegression(Experiment):
                    help="redraw: new noise at σ every frame; sweep sigma: σ ramps from 0 to "
                         "its value, one draw per frame; fixed: one draw (the seed's), and "
                         "Play draws the fits out in time to the horizon."),
+            Int("sg_window", 11, 5, 51, live=True, label="Savitzky–Golay window w",
+                help="Samples in the sliding window of the Savitzky–Golay estimator (odd)."),
+            Int("sg_order", 3, 1, 6, live=True, label="Savitzky–Golay order p",
+                help="Degree of the polynomial fitted in each window (below w)."),
             Seed(default=seed),
         )
 
@@ -78,6 +83,12 @@ class ODERegression(Experiment):
                                        f"{p['degree']}: lower it or sample more densely")
         if n < 5:
             raise ParamError("dt", "fewer than 5 samples on [0, T]: take a smaller Δt")
+        if p["sg_window"] % 2 == 0:
+            raise ParamError("sg_window", "the Savitzky–Golay window must be odd (centred)")
+        if p["sg_order"] >= p["sg_window"]:
+            raise ParamError("sg_order", "the Savitzky–Golay order must be below the window")
+        if p["sg_window"] > n:
+            raise ParamError("sg_window", f"the window is longer than the {n} samples")
 
     def __init__(self, params=None, *, device="auto"):
         super().__init__(params, device=device)
@@ -86,7 +97,8 @@ class ODERegression(Experiment):
         self.t = np.arange(n) * p["dt"]
         self.x_true = self.truth(self.t)
         self.rng = np.random.default_rng(p["seed"])  # the notebook's generator and draw order
-        self.cloud: list[tuple[float, float, float]] = []  # (σ, fitted γ: derivative, integral)
+        # (σ, fitted γ: derivative, integral, Savitzky–Golay)
+        self.cloud: list[tuple[float, float, float, float]] = []
         gamma0 = reg.derivative_ls(self.t, self.x_true, self.forcing)[0]
         self.sigma_grid = np.linspace(0.0, 1.5, 61)
         self.attenuation = reg.attenuated_gamma(self.t, self.x_true, self.forcing, gamma0,
@@ -106,16 +118,22 @@ class ODERegression(Experiment):
             return reg.book_eq_2_6(t)
         return reg.forced_solution(t, p["gamma"], p["x0"], p["c"], self.forcing)
 
+    def savgol_ls(self, x: np.ndarray) -> tuple[float, float]:
+        """(γ, c) by Savitzky–Golay least squares with the window and order set."""
+        return reg.savgol_ls(self.t, x, self.forcing, self.p["sg_window"], self.p["sg_order"])
+
     def sigma_table(self) -> np.ndarray:
-        """(2, 4) mean fitted γ of both estimators at the σ of TABLE_SIGMAS (own seeded stream)."""
+        """(3, 4) mean fitted γ of the three estimators (derivative, integral, Savitzky–Golay
+        LS) at the σ of TABLE_SIGMAS (own seeded stream)."""
         rng = backend.rng(self.p["seed"], 7)
-        out = np.zeros((2, len(TABLE_SIGMAS)))
+        out = np.zeros((3, len(TABLE_SIGMAS)))
         for k, s in enumerate(TABLE_SIGMAS):
             est = []
             for _ in range(TABLE_DRAWS):
                 x = self.x_true + rng.normal(0.0, s, len(self.t))
                 est.append((reg.derivative_ls(self.t, x, self.forcing)[0],
-                            reg.integral_ls(self.t, x, self.forcing)[1]))
+                            reg.integral_ls(self.t, x, self.forcing)[1],
+                            self.savgol_ls(x)[0]))
             out[:, k] = np.mean(est, axis=0)
         return out
 
@@ -141,7 +159,8 @@ class ODERegression(Experiment):
         self.draw_index += 1
         g_d = reg.derivative_ls(self.t, self.data, self.forcing)[0]
         g_i = reg.integral_ls(self.t, self.data, self.forcing)[1]
-        self.cloud = ([*self.cloud, (self.draw_sigma, g_d, g_i)])[-HISTORY:]
+        g_s = self.savgol_ls(self.data)[0]
+        self.cloud = ([*self.cloud, (self.draw_sigma, g_d, g_i, g_s)])[-HISTORY:]
         self.refine = reg.golden_section(
             lambda gm: reg.mismatch_given_gamma(self.t, self.data, self.forcing, gm)[0],
             0.01, 15.0)
@@ -167,6 +186,7 @@ class ODERegression(Experiment):
         t, x = self.t, self.data
         gamma_d, c_d = reg.derivative_ls(t, x, g)
         x0_i, gamma_i, c_i = reg.integral_ls(t, x, g)
+        gamma_s, c_s = self.savgol_ls(x)
         start = x[0] if p["start"] == "first sample" else x0_i
         end = p["horizon"]
         if p["mode"] == "fixed":  # the fits drawn out in time, then held, then again
@@ -179,6 +199,7 @@ class ODERegression(Experiment):
         shown = reg.until_it_leaves(poly_curve, 1.5 * span)
         recon_d = self.reconstruct(gamma_d, c_d, start, grid)
         recon_i = self.reconstruct(gamma_i, c_i, start, grid)
+        recon_s = self.reconstruct(gamma_s, c_s, start, grid)
         inside = grid <= p["T"]
         outside = ~inside
 
@@ -186,7 +207,7 @@ class ODERegression(Experiment):
             return float(np.sqrt(np.mean((a[mask] - truth[mask]) ** 2))) if mask.any() \
                 else 0.0
 
-        cloud = np.array(self.cloud, dtype=float).reshape(-1, 3)
+        cloud = np.array(self.cloud, dtype=float).reshape(-1, 4)
         xd = reg.central_derivative(t, x)
         gammas = np.linspace(-1.0, 2.5 * p["gamma"], LOSS_GRID)
         cs = np.linspace(-1.0 + min(0.0, p["c"]), 1.0 + 2.0 * max(p["c"], 0.0), LOSS_GRID)
@@ -196,13 +217,18 @@ class ODERegression(Experiment):
         return {
             "step": step, "t": float(step),
             "t_data": t, "x_data": x, "grid": grid, "truth": truth,
-            "poly_curve": shown, "recon_derivative": recon_d, "recon_integral": recon_i,
+            "poly_curve": shown,
+            # a fitted γ < 0 grows exponentially: drawn, like the polynomial, until it leaves
+            "recon_derivative": reg.until_it_leaves(recon_d, 1.5 * span),
+            "recon_integral": reg.until_it_leaves(recon_i, 1.5 * span),
+            "recon_savgol": reg.until_it_leaves(recon_s, 1.5 * span),
             "T_end": float(p["T"]),
             "gamma_derivative": gamma_d, "c_derivative": c_d,
             "gamma_integral": gamma_i, "c_integral": c_i, "x0_integral": x0_i,
+            "gamma_savgol": gamma_s, "c_savgol": c_s,
             "gamma_true": float(p["gamma"]), "sigma_now": self.draw_sigma,
             "cloud_sigma": cloud[:, 0], "cloud_derivative": cloud[:, 1],
-            "cloud_integral": cloud[:, 2],
+            "cloud_integral": cloud[:, 2], "cloud_savgol": cloud[:, 3],
             "sigma_grid": self.sigma_grid, "attenuation": self.attenuation,
             "true_line": np.full_like(self.sigma_grid, p["gamma"]),
             "xdot": xd, "xdot_minus_forcing": xd - c_d * g(t),
@@ -212,10 +238,11 @@ class ODERegression(Experiment):
             "loss": np.log10(loss - loss.min() + 1e-12 * max(loss.max(), 1e-300) + 1e-300)
             .astype(np.float32),
             "loss_extent": np.array([gammas[0], gammas[-1], cs[0], cs[-1]]),
-            "loss_points": np.array([[gamma_d, c_d], [gamma_i, c_i], [p["gamma"], p["c"]]]),
+            "loss_points": np.array([[gamma_d, c_d], [gamma_i, c_i], [p["gamma"], p["c"]],
+                                     [gamma_s, c_s]]),
             "table": self.table,
             "table_labels": np.array([f"σ = {s:g}" for s in TABLE_SIGMAS]),
-            "table_names": np.array(["derivative LS", "integral LS"]),
+            "table_names": np.array(["derivative LS", "integral LS", "Savitzky–Golay LS"]),
             "table_true": np.full(len(TABLE_SIGMAS), p["gamma"]),
             "refine_iteration": np.arange(1, len(trace) + 1, dtype=float),
             "refine_mismatch": trace[:, 1], "refine_gamma": trace[:, 0],
@@ -223,9 +250,11 @@ class ODERegression(Experiment):
             "rmse_poly": rmse(poly_curve, inside), "rmse_poly_out": rmse(poly_curve, outside),
             "rmse_derivative_out": rmse(recon_d, outside),
             "rmse_integral_out": rmse(recon_i, outside),
-            "c_text": f"{c_d:.3f} | {c_i:.3f}",
+            "rmse_savgol_out": rmse(recon_s, outside),
+            "c_text": f"{c_d:.3f} | {c_i:.3f} | {c_s:.3f}",
             "rmse_poly_text": f"{rmse(poly_curve, inside):.3g} | {rmse(poly_curve, outside):.3g}",
-            "rmse_ode_text": f"{rmse(recon_d, outside):.3g} | {rmse(recon_i, outside):.3g}",
+            "rmse_ode_text": (f"{rmse(recon_d, outside):.3g} | {rmse(recon_i, outside):.3g} | "
+                              f"{rmse(recon_s, outside):.3g}"),
         }
 
     def reconstruct(self, gamma: float, c: float, x0: float, grid: np.ndarray) -> np.ndarray:
@@ -242,12 +271,14 @@ DATA_VIEW = Curves(
             Series("truth", x="grid", label="truth"),
             Series("poly_curve", x="grid", label="polynomial"),
             Series("recon_derivative", x="grid", label="ODE, derivative LS"),
-            Series("recon_integral", x="grid", label="ODE, integral LS")),
+            Series("recon_integral", x="grid", label="ODE, integral LS"),
+            Series("recon_savgol", x="grid", label="ODE, Savitzky–Golay LS")),
     xlabel="t", ylabel="x", vlines=("T_end",))
 CLOUD_VIEW = Curves(
     "gamma_cloud", "Fitted γ per noise draw against σ",
     series=(Series("cloud_derivative", x="cloud_sigma", label="derivative LS", style="dots"),
             Series("cloud_integral", x="cloud_sigma", label="integral LS", style="dots"),
+            Series("cloud_savgol", x="cloud_sigma", label="Savitzky–Golay LS", style="dots"),
             Series("attenuation", x="sigma_grid", label="errors-in-variables limit"),
             Series("true_line", x="sigma_grid", label="true γ")),
     xlabel="σ", ylabel="γ fitted")
@@ -255,30 +286,38 @@ READOUT_LINES = (
     ("sigma_now", "σ of this draw", "{:.3g}"),
     ("gamma_derivative", "γ by derivative LS", "{:.3f}"),
     ("gamma_integral", "γ by integral LS", "{:.3f}"),
-    ("c_text", "c: derivative | integral LS", "{}"),
+    ("gamma_savgol", "γ by Savitzky–Golay LS", "{:.3f}"),
+    ("c_text", "c: derivative | integral | Savitzky–Golay LS", "{}"),
     ("rmse_poly_text", "polynomial RMSE: inside | beyond T", "{}"),
-    ("rmse_ode_text", "ODE fits' RMSE beyond T", "{}"),
+    ("rmse_ode_text", "ODE fits' RMSE beyond T (same order)", "{}"),
 )
 FIELDS = {
     "t_data": "(N,) sample times", "x_data": "(N,) noisy samples",
     "grid": "(400,) plotting grid on [0, horizon]", "truth": "(400,) the true trajectory",
     "poly_curve": "(400,) polynomial fit, NaN from where it first leaves 1.5× the truth's range",
-    "recon_derivative": "(400,) reconstruction with the derivative-LS (γ, c)",
-    "recon_integral": "(400,) reconstruction with the integral-LS (γ, c)",
+    "recon_derivative": "(400,) reconstruction with the derivative-LS (γ, c), NaN from where "
+                        "it first leaves 1.5× the truth's range",
+    "recon_integral": "(400,) reconstruction with the integral-LS (γ, c), cut the same way",
+    "recon_savgol": "(400,) reconstruction with the Savitzky–Golay-LS (γ, c), cut the same way",
     "T_end": "end of the data window",
     "gamma_derivative": "γ by derivative LS", "c_derivative": "c by derivative LS",
     "gamma_integral": "γ by integral LS", "c_integral": "c by integral LS",
-    "x0_integral": "x(0) by integral LS", "gamma_true": "true γ", "sigma_now": "σ of the draw",
+    "x0_integral": "x(0) by integral LS",
+    "gamma_savgol": "γ by Savitzky–Golay LS", "c_savgol": "c by Savitzky–Golay LS",
+    "gamma_true": "true γ", "sigma_now": "σ of the draw",
     "cloud_sigma": "(k,) σ of past draws", "cloud_derivative": "(k,) their derivative-LS γ",
-    "cloud_integral": "(k,) their integral-LS γ", "sigma_grid": "(61,) σ grid",
+    "cloud_integral": "(k,) their integral-LS γ",
+    "cloud_savgol": "(k,) their Savitzky–Golay-LS γ", "sigma_grid": "(61,) σ grid",
     "attenuation": "(61,) errors-in-variables limit of derivative LS",
     "true_line": "(61,) the true γ",
     "rmse_poly": "polynomial RMSE on [0, T]", "rmse_poly_out": "polynomial RMSE beyond T",
     "rmse_derivative_out": "derivative-LS ODE fit RMSE beyond T",
     "rmse_integral_out": "integral-LS ODE fit RMSE beyond T",
-    "c_text": "text: both estimates of c",
+    "rmse_savgol_out": "Savitzky–Golay-LS ODE fit RMSE beyond T",
+    "c_text": "text: the three estimates of c",
     "rmse_poly_text": "text: polynomial RMSE inside and beyond T",
-    "rmse_ode_text": "text: the ODE fits' RMSE beyond T (derivative | integral LS)",
+    "rmse_ode_text": "text: the ODE fits' RMSE beyond T (derivative | integral | "
+                     "Savitzky–Golay LS)",
 }
 NOTE_G_I = (
     "The book's least-squares problem has a free gᵢ per sample (N + 1 unknowns for N − 1 "
@@ -286,7 +325,9 @@ NOTE_G_I = (
     "notebook, the lab assumes the forcing's shape, g(t) = c·sin t (c·cos 2t in the "
     "exercise), and fits (γ, c).")
 NOTE_INTEGRAL = (
-    "The integral least squares (xᵢ ≈ x₀ − γ∫x + c∫g) is the lab's addition: the book's "
+    "The integral least squares (xᵢ ≈ x₀ − γ∫x + c∫g) and the Savitzky–Golay derivative "
+    "estimator are the lab's additions (the catalogue's derivative-estimator options): the "
+    "book's "
     "claim that ODE-based regression is robust to noise holds for it, not for the notebook's "
     "derivative version, whose γ collapses toward 0 as σ grows (errors in variables).")
 
@@ -307,11 +348,14 @@ class RegressionODE(ODERegression):
         "solves ẋᵢ ≈ −γxᵢ + c sin tᵢ by least squares; differentiating noise multiplies it by "
         "1/(√2Δt) and the noisy xᵢ in the regressor bias γ toward 0 (the errors-in-variables "
         "limit γ·S/(S + σ²) is drawn). The integral form xᵢ ≈ x₀ − γ∫x + c∫sin averages the "
-        "noise instead. Play redraws the noise each frame (or sweeps σ): the cloud of fitted "
-        "γ per draw shows the collapse of the derivative method and the robustness of the "
-        "integral method; the reconstructions extrapolate to the chosen horizon. The loss "
-        "landscape of the derivative least squares over (γ, c) marks both estimates and the "
-        "truth."
+        "noise instead. Between the two, the Savitzky–Golay estimator fits a polynomial of "
+        "order p to each window of w samples and reads off the smoothed xᵢ and its slope: "
+        "exact for polynomials of degree ≤ p, it averages the noise over the window (less "
+        "derivative noise, less bias than differences). Play redraws the noise each frame "
+        "(or sweeps σ): the cloud of fitted γ per draw shows the collapse of the derivative "
+        "method and the robustness of the integral method; the reconstructions extrapolate "
+        "to the chosen horizon. The loss landscape of the derivative least squares over "
+        "(γ, c) marks the three estimates and the truth."
     )
     equations = (
         r"$\dot x = -\gamma x + c\sin t,\quad x(0) = 1:\quad x(t) = \frac{6}{5}e^{-2t}"
@@ -361,7 +405,7 @@ class RegressionODE(ODERegression):
         "slope_true": "(2,) −γ·x",
         "loss": "(61, 61) log10 of the derivative-LS loss above its minimum",
         "loss_extent": "(4,) its (γ, c) extent",
-        "loss_points": "(3, 2) derivative-LS, integral-LS and true (γ, c)",
+        "loss_points": "(4, 2) derivative-LS, integral-LS, true and Savitzky–Golay-LS (γ, c)",
     }
 
 
@@ -375,8 +419,9 @@ class RegressionODEExercise(ODERegression):
     explanation = (
         "The same pipeline on ẋ = −3x + cos 2t, x(0) = 2, whose exact solution is "
         "x(t) = (23/13)exp(−3t) + (3 cos 2t + 2 sin 2t)/13. The bars answer part 1: the mean "
-        "fitted γ over 20 noise draws at σ = 0, 0.1, 0.5, 1 for the derivative and the "
-        "integral least squares (true γ = 3 marked). Part 2 asks for a heuristic refinement "
+        "fitted γ over 20 noise draws at σ = 0, 0.1, 0.5, 1 for the derivative, the "
+        "integral and the Savitzky–Golay least squares (true γ = 3 marked). Part 2 asks "
+        "for a heuristic refinement "
         "of γ without optimisation software: for a trial γ the solution "
         "x₀·exp(−γt) + c·φ(t) is linear in (x₀, c), which least squares settles, so the "
         "trajectory mismatch is a function of γ alone; a golden-section search shrinks the "
@@ -417,7 +462,7 @@ class RegressionODEExercise(ODERegression):
     )
     frame_fields = {
         **FIELDS,
-        "table": "(2, 4) mean fitted γ of both estimators at σ = 0, 0.1, 0.5, 1",
+        "table": "(3, 4) mean fitted γ of the three estimators at σ = 0, 0.1, 0.5, 1",
         "table_labels": "(4,) the σ", "table_names": "(2,) the estimators",
         "table_true": "(4,) true γ",
         "refine_iteration": "(k,) iterations of the current refinement",

@@ -12,6 +12,10 @@ from compute.experiments.ch2_ad_runtime import (
     forward_gradient,
     g_numpy,
     g_traced,
+    jacobian_exact,
+    jacobian_forward,
+    jacobian_map,
+    jacobian_reverse,
     reverse_gradient,
 )
 
@@ -73,7 +77,7 @@ def test_float32_differences_are_dominated_by_round_off_far_above_ad():
 
 
 def test_the_sweep_fills_in_every_dimension_with_exact_counts():
-    exp = EXP({"d_min_log2": 2, "d_max_log2": 5, "repeats": 2})
+    exp = EXP({"d_min_log2": 2, "d_max_log2": 5, "repeats": 2, "jacobian": False})
     frames = exp.frames()
     seen = []
     for _ in range(200):
@@ -96,3 +100,40 @@ def test_reversed_range_is_refused():
     with pytest.raises(ParamError) as info:
         EXP({"d_min_log2": 6, "d_max_log2": 3})
     assert info.value.name == "d_max_log2"
+
+
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (3, 7), (16, 2)])
+def test_jacfwd_takes_n_tangent_passes_jacrev_m_adjoint_passes_both_exact(n, m):
+    x, w = jacobian_map(n, m, np.random.default_rng(n * m), np.dtype(float))
+    fwd, rev, out_fwd, out_rev = Counter(), Counter(), [], []
+    assert sum(1 for _ in jacobian_forward(w, x, fwd, out_fwd)) == n  # one yield per pass
+    assert sum(1 for _ in jacobian_reverse(w, x, rev, out_rev)) == m
+    assert (fwd.evaluations, fwd.tangent_passes, fwd.backward_passes) == (1, n, 0)
+    assert (rev.evaluations, rev.tangent_passes, rev.backward_passes) == (1, 0, m)
+    exact = jacobian_exact(w, x)
+    np.testing.assert_allclose(out_fwd[0], exact, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(out_rev[0], exact, rtol=0, atol=1e-14)
+    # the closed form against central differences of F(x) = sin(Wx)
+    eps = 1e-6
+    cols = [(np.sin(w @ (x + eps * e)) - np.sin(w @ (x - eps * e))) / (2 * eps)
+            for e in np.eye(n)]
+    np.testing.assert_allclose(np.stack(cols, axis=1), exact, atol=1e-8)
+
+
+def test_the_jacobian_grid_fills_in_with_n_and_m_passes():
+    exp = EXP({"d_min_log2": 1, "d_max_log2": 1, "repeats": 1, "forward_mode": False,
+               "jac_max_log2": 2, "dtype": "float64"})
+    frames = exp.frames()
+    filled = []
+    for _ in range(200):
+        frame = next(frames)
+        filled.append(int(np.isfinite(frame["jac_ratio"]).sum()))
+        if frame["status"] == "sweep finished":
+            break
+    assert frame["status"] == "sweep finished" and frame["progress"] == 1.0
+    assert filled == sorted(filled) and filled[-1] == 9 and len(set(filled)) > 3
+    sizes = 2.0 ** np.arange(3)
+    np.testing.assert_array_equal(frame["jac_fwd_passes"], np.tile(sizes, (3, 1)))  # n
+    np.testing.assert_array_equal(frame["jac_rev_passes"], np.tile(sizes[:, None], (1, 3)))
+    assert np.all(frame["jac_error"] < 1e-14)
+    np.testing.assert_array_equal(frame["jac_extent"], [-0.5, 2.5, -0.5, 2.5])

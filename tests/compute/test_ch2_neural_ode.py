@@ -67,3 +67,37 @@ def test_training_lowers_the_loss_and_learns_the_field_on_noise_free_data():
     assert np.all(np.diff(blocks[2:]) < 0)  # the smoothed loss falls after the first epochs
     assert blocks[-1] < blocks[0] / 20
     assert frame["field_error"] < 0.5 * first["field_error"]
+
+
+def test_double_well_data_dissipate_energy_at_rate_gamma_v_squared_inside_the_right_well():
+    """ẍ = −γẋ + x − x³: dE/dt = −γẋ², so E(t) − E(0) = −γ∫₀ᵗ v²; from (0.5, 0) the energy
+    U(0.5) < 0 is below the barrier, so x never leaves the right well."""
+    from compute.experiments.ch2_neural_ode import SYSTEMS, DampedDoubleWell
+
+    system = SYSTEMS["damped double well"]
+    assert isinstance(system, DampedDoubleWell)
+    t = np.arange(1001) * 0.005
+    x, v = system.path(t)
+    energy = 0.5 * v**2 + x**4 / 4 - x**2 / 2
+    assert energy[0] == pytest.approx(0.5**4 / 4 - 0.5**2 / 2) and energy[0] < 0
+    lost = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] ** 2 + v[:-1] ** 2) * 0.005)])
+    np.testing.assert_allclose(energy - energy[0], -system.gamma * lost, atol=1e-5)
+    assert np.all(np.diff(energy) <= 1e-12) and x.min() > 0
+    # the velocity returned is the derivative of the positions
+    np.testing.assert_allclose(np.gradient(x, t)[1:-1], v[1:-1], atol=1e-4)
+    # a coarser grid samples the same path (the RK4 substeps keep it converged)
+    coarse = np.arange(51) * 0.1
+    np.testing.assert_allclose(system.path(coarse)[0], x[::20][:51], atol=1e-9)
+
+
+def test_training_on_the_double_well_learns_its_velocity_along_the_path():
+    exp = EXP({"system": "damped double well", "sigma": 0.0, "epochs": 200,
+               "epochs_per_frame": 20})
+    frames = exp.frames()
+    first = next(frames)
+    np.testing.assert_allclose(first["truth"][::2][:51], first["x_data"], atol=1e-9)
+    for _ in range(9):
+        frame = next(frames)
+    losses = frame["loss_history"]
+    assert len(losses) == 200 and losses[-1] < losses[0] / 100
+    assert frame["field_error"] < 0.5 * first["field_error"]

@@ -112,3 +112,21 @@ def test_tracking_the_moving_boundary_degrades_as_omega_grows():
     # slow: the particles follow c(t) ± 1 with a small lag; fast: they feel the averaged
     # field x(1 − 3A²/2) − x³, whose only stable point for A = 1 is 0, and lose the class
     assert errors[0] < 0.3 and errors[1] > 0.7
+
+
+def test_the_trajectories_over_the_sign_map_rise_where_f_is_positive():
+    """ẋ = f(t, x): every drawn path goes up where the sign map is +1 and down where it is
+    −1 (checked at step midpoints away from the boundary f = 0), and the paths are the
+    fan's trajectories."""
+    exp, fr = auto_last({"case": "moving", "omega": 1.0, "A": 0.5, "n_ic": 9, "T": 6.0,
+                         "dt": 0.01}, speed=20)
+    paths = fr["sign_paths"]
+    assert paths.shape == (9, len(fr["t_hist"]), 2)
+    np.testing.assert_array_equal(paths[..., 0], np.tile(fr["t_hist"], (9, 1)))
+    np.testing.assert_array_equal(paths[..., 1], fr["x_hist"])
+    t, x = paths[..., 0], paths[..., 1]
+    tm, xm = (t[:, 1:] + t[:, :-1]) / 2, (x[:, 1:] + x[:, :-1]) / 2
+    f = exp._f(xm, tm)
+    sure = np.abs(f) > 0.05
+    assert sure.mean() > 0.5
+    np.testing.assert_array_equal(np.sign(np.diff(x, axis=1))[sure], np.sign(f)[sure])

@@ -10,6 +10,8 @@ from compute import Diverged, checked_frames
 from compute.experiments.ch2_double_well import (
     DoubleWellDamped,
     DoubleWellPortrait,
+    forced_boundary,
+    forced_field,
     turning_points,
     well_of,
 )
@@ -312,6 +314,69 @@ def test_damped_saddle_eigenvalues_and_energy_limit():
     r = math.sqrt(g * g / 4 + 1)
     np.testing.assert_allclose(sorted(saddle.eigenvalues.real), [-g / 2 - r, -g / 2 + r])
     assert frames[-1]["E_now"] == pytest.approx(-0.25, abs=1e-9)
+
+
+def forced_path(kind, gamma, A, omega, x0, v0, T, dt=0.02):
+    ys = integrate(forced_field(gamma, A, omega, kind), np.array([x0, v0, 0.0]), dt,
+                   round(T / dt), "rk4")[:, 0]
+    return ys[:, 2], ys[:, 0]
+
+
+def test_unforced_and_frozen_forcing_reduce_to_the_autonomous_well():
+    """A = 0 is the unforced equation (the same RK4 steps as the γ = 0.1 row); ω = 0 with a
+    moving boundary is the potential shifted by A, so x(t) = A + y(t), y the unforced path
+    from (x₀ − A, v₀)."""
+    exp = DoubleWellDamped({"basin_n": 20, "T": 20.0, "A": 0.0})
+    exp.set_steps_per_frame(100)
+    last = run(exp, 21)[-1]
+    np.testing.assert_allclose(last["x_forced"], last["x_gammas"][0], atol=1e-12)
+    np.testing.assert_array_equal(last["c_forced"], 0.0)
+    _, x = forced_path("moving boundary", 1.0, 0.7, 0.0, 0.2, 0.3, 20.0)
+    unforced = integrate(DoubleWellDamped({"gamma": 1.0}).field(), np.array([0.2 - 0.7, 0.3]),
+                         0.02, 1000, "rk4")[:, 0, 0]
+    np.testing.assert_allclose(x, 0.7 + unforced, atol=1e-12)
+
+
+def test_additive_force_near_a_well_has_the_linear_response_amplitude():
+    """Linearised at x = 1 (ω₀² = U''(1) = 2): ü + γu̇ + 2u = A cos ωt, whose steady state has
+    amplitude A/√((2 − ω²)² + γ²ω²); the nonlinearity changes it at order A²."""
+    for gamma, omega in ((1.0, 1.0), (0.5, 2.0)):
+        A = 0.02
+        t, x = forced_path("additive", gamma, A, omega, 1.0, 0.0, 80.0)
+        late = x[t > 50]
+        expected = A / math.sqrt((2 - omega**2) ** 2 + gamma**2 * omega**2)
+        assert np.ptp(late) / 2 == pytest.approx(expected, rel=0.02)
+        np.testing.assert_array_equal(forced_boundary(t, A, omega, "additive"), 0.0)
+
+
+def test_a_slow_boundary_is_tracked_with_the_adiabatic_lag_a_fast_one_is_not():
+    """Slowly moving wells carry the particle: x ≈ c(t) − 1 − γċ/ω₀², a lag at most γAω/2,
+    and its class sign(x − c) never changes; a fast boundary (ω = 1, 3) is crossed."""
+    A, gamma = 1.0, 1.0  # A = 1: the book's boundary x(t) = cos ωt
+    for omega in (0.05, 0.1):
+        t, x = forced_path("moving boundary", gamma, A, omega, 0.5, 0.0, 60.0)
+        c = forced_boundary(t, A, omega, "moving boundary")
+        assert np.all(x < c)  # starts left of c(0) = 1 and stays in the left moving well
+        late = t > 30
+        assert np.abs(x - (c - 1))[late].max() == pytest.approx(gamma * A * omega / 2, rel=0.15)
+    for omega in (1.0, 3.0):
+        t, x = forced_path("moving boundary", gamma, A, omega, 0.5, 0.0, 60.0)
+        side = np.sign(x - forced_boundary(t, A, omega, "moving boundary"))
+        assert np.count_nonzero(np.diff(side)) > 0
+
+
+def test_the_forced_panel_draws_the_class_as_the_side_of_the_boundary():
+    exp = DoubleWellDamped({"basin_n": 20, "T": 30.0, "A": 1.0, "omega": 1.0, "gamma": 1.0})
+    exp.set_steps_per_frame(10)
+    last = run(exp, 301)[-1]
+    t, x, c = last["t_forced"], last["x_forced"], last["c_forced"]
+    assert t[-1] == pytest.approx(30.0)
+    np.testing.assert_allclose(c, np.cos(t), atol=1e-12)
+    np.testing.assert_array_equal(last["class_forced"], np.sign(x - c))
+    ref_t, ref_x = forced_path("moving boundary", 1.0, 1.0, 1.0, 0.5, 0.0, 30.0, dt=0.01)
+    np.testing.assert_allclose(x, np.interp(t, ref_t, ref_x), atol=1e-9)
+    switches = np.count_nonzero(np.diff(last["class_forced"]))
+    assert last["forced_text"].endswith(f"| {switches}") and switches > 0
 
 
 def test_fig_2_6_preset_shows_the_notebooks_three_levels_without_the_separatrix():

@@ -138,10 +138,11 @@ def test_exercise_table_and_refinement():
     exp = ITEM22({"sigma": 0.1})
     frames = exp.frames()
     frame = next(frames)
-    table = frame["table"]  # rows: derivative, integral; columns σ = 0, 0.1, 0.5, 1
+    table = frame["table"]  # rows: derivative, integral, Savitzky–Golay; columns σ = 0 … 1
     assert abs(table[1, 0] - 3) < abs(table[0, 0] - 3) < 0.3
+    assert abs(table[2, 0] - 3) < abs(table[0, 0] - 3)
     assert np.all(np.diff(table[0]) < 0) and table[0, -1] < 1.0
-    assert np.all(table[1] > table[0])
+    assert np.all(table[1] > table[0]) and np.all(table[2] > table[0])
     for _ in range(30):  # the first frame drew the data; then one iteration per frame
         frame = next(frames)
     J, gammas = frame["refine_mismatch"], frame["refine_gamma"]
@@ -164,3 +165,80 @@ def test_an_extrapolating_curve_is_cut_where_it_first_leaves_the_range():
     out = reg.until_it_leaves(curve, 2.0)
     np.testing.assert_array_equal(out[:2], curve[:2])
     assert np.all(np.isnan(out[2:]))
+
+
+def test_savitzky_golay_is_exact_for_polynomials_up_to_its_order():
+    """A least-squares polynomial of order p reproduces any polynomial of degree ≤ p, so the
+    smoothed value and the slope are exact, at the ends too; central differences are not
+    (their error on a cubic is Δt²/6·x‴ inside)."""
+    t = np.arange(31) * 0.1
+    x = 2 - t + 0.5 * t**2 - 0.3 * t**3
+    xd = -1 + t - 0.9 * t**2
+    smooth, slope = reg.savgol_smooth(t, x, 7, 3)
+    np.testing.assert_allclose(smooth, x, atol=1e-10)
+    np.testing.assert_allclose(slope, xd, atol=1e-10)
+    inner = reg.central_derivative(t, x)[1:-1] - xd[1:-1]
+    np.testing.assert_allclose(inner, 0.01 / 6 * (-1.8), atol=1e-12)
+    _, slope2 = reg.savgol_smooth(t, x, 7, 2)  # order 2 < degree 3: no longer exact
+    assert np.abs(slope2 - xd).max() > 1e-3
+
+
+def test_savitzky_golay_noise_is_the_filter_norm_and_value_and_slope_are_uncorrelated():
+    """On pure noise the smoothed value and the slope inside are linear filters h₀, h₁ of
+    the samples: variances σ²‖h₀‖², σ²‖h₁‖² (far below central differences' σ²/(2Δt²)),
+    and h₀ even, h₁ odd make them uncorrelated."""
+    from scipy.signal import savgol_coeffs
+
+    dt, sigma = 0.1, 0.5
+    h0, h1 = savgol_coeffs(11, 3), savgol_coeffs(11, 3, deriv=1, delta=dt)
+    assert abs(h0 @ h1) < 1e-12
+    assert np.linalg.norm(h1) < 0.5 / (np.sqrt(2) * dt)
+    t = np.arange(400) * dt
+    noise = np.random.default_rng(3).normal(0, sigma, (50, len(t)))
+    parts = [reg.savgol_smooth(t, row, 11, 3) for row in noise]
+    value = np.concatenate([v[5:-5] for v, _ in parts])
+    slope = np.concatenate([s[5:-5] for _, s in parts])
+    assert np.var(value) == pytest.approx(sigma**2 * h0 @ h0, rel=0.1)
+    assert np.var(slope) == pytest.approx(sigma**2 * h1 @ h1, rel=0.1)
+    assert abs(np.corrcoef(value, slope)[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize(("g", "truth", "gamma"), [(SIN, exact21, 2.0), (COS2, exact22, 3.0)])
+def test_savitzky_golay_ls_sits_above_the_difference_ls_as_its_attenuation_predicts(
+        g, truth, gamma):
+    """Noise-free, the local cubic beats the differences' Δt² truncation; with noise the
+    regressor carries variance σ²‖h₀‖² instead of σ² (and is uncorrelated with the slope),
+    so the errors-in-variables limit γ₀·S/(S + σ²‖h₀‖²) predicts the mean."""
+    from scipy.signal import savgol_coeffs
+
+    x_true = truth(T)
+    gd0 = reg.derivative_ls(T, x_true, g)[0]
+    gs0, cs0 = reg.savgol_ls(T, x_true, g, 11, 3)
+    assert abs(gs0 - gamma) < abs(gd0 - gamma) and abs(cs0 - 1) < 0.05
+    rng = np.random.default_rng(0)
+    norm0 = np.linalg.norm(savgol_coeffs(11, 3))
+    for sigma in (0.1, 0.3):  # (larger σ: the ratio estimator's heavy tails need many draws)
+        draws = [x_true + rng.normal(0, sigma, len(T)) for _ in range(150)]
+        mean_s = np.mean([reg.savgol_ls(T, x, g, 11, 3)[0] for x in draws])
+        mean_d = np.mean([reg.derivative_ls(T, x, g)[0] for x in draws])
+        model = reg.attenuated_gamma(T, x_true, g, gs0, np.array([sigma * norm0]))[0]
+        assert mean_s == pytest.approx(model, rel=0.12)
+        assert mean_s > mean_d
+
+
+@pytest.mark.parametrize(("params", "name"), [({"sg_window": 10}, "sg_window"),
+                                              ({"sg_window": 5, "sg_order": 5}, "sg_order"),
+                                              ({"T": 1.0, "dt": 0.2, "degree": 1,
+                                                "sg_window": 7}, "sg_window")])
+def test_bad_savitzky_golay_settings_are_refused(params, name):
+    with pytest.raises(ParamError) as info:
+        ITEM21(params)
+    assert info.value.name == name
+
+
+def test_the_frame_carries_the_savitzky_golay_fit_beside_the_others():
+    frame = next(ITEM21({"sigma": 0.0}).frames())
+    gs, cs = reg.savgol_ls(T, exact21(T), SIN, 11, 3)
+    assert (frame["gamma_savgol"], frame["c_savgol"]) == pytest.approx((gs, cs))
+    assert np.all(np.isfinite(frame["recon_savgol"]))
+    assert frame["cloud_savgol"][-1] == pytest.approx(gs)
