@@ -63,7 +63,7 @@ class PlotLegend:
                 covered, total = counts[best]
                 if covered <= MAX_COVERED * total:
                     mode, corner = "corner", CORNERS[best]
-            if mode != "side":
+            if mode == "strip":  # (a corner legend keeps its one column)
                 strip_height = self._layout_strip()
         layout = self.plot.layout
         layout.setRowFixedHeight(0, strip_height if mode == "strip" else 0)

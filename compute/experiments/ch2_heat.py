@@ -148,6 +148,7 @@ class Heat1D(Experiment):
     history_fields = ("t_hist", "center_hist", "lattice_hist", "mass_hist")
     nonfinite_fields = frozenset({"spacetime", "snapshots"})
     default_steps_per_frame = 10
+    memory_param = "n"
 
     @classmethod
     def memory_bytes(cls, p) -> int:

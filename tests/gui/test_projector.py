@@ -181,6 +181,25 @@ def test_a_legend_keeps_its_size_through_relayouts(qtbot):
     assert panel.legend_rect().size() == first
 
 
+def test_a_corner_legend_is_one_column_over_an_empty_corner(qtbot):
+    """When the strip would take too much height the legend sits in the emptiest corner,
+    one entry per row (two columns had spread it over the data; the layout audit counts
+    the points it covers in the real window)."""
+    view = Curves("c", "three curves", series=tuple(
+        Series(k, label=f"curve {k}: a longer label") for k in "abc"))
+    x = np.linspace(0, 1, 60)
+    frame = {k: (1 - i / 10) * (1 - x) for i, k in enumerate("abc")}  # top right empty
+    panel = create_panel(view, LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(395, 200)
+    panel.show()
+    panel.update_frame(frame)
+    qtbot.wait(100)
+    legend = panel.legend
+    assert legend.mode == "corner" and legend.columns == 1
+    assert legend.rect().width() < 0.6 * panel.plot.getViewBox().sceneBoundingRect().width()
+
+
 # -- 6. the main view gets the room, read-outs the height of their lines ---------------------
 def test_the_main_view_is_the_largest_and_read_outs_are_low(window, qtbot):
     page = running(window, qtbot, UTURN)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from _reliability import EXPERIMENTS, IDS, PROBE_IDS, RUNNABLE
 
-from compute import backend
+from compute import Experiment, backend
 from compute.params import ParamError
 from mgai_lab.cli import main as cli_main
 from mgai_lab.session import ExperimentSession
@@ -70,6 +70,9 @@ def test_which_experiments_declare_a_memory_parameter():
     print("experiments without a memory_param:", ", ".join(none) or "none")
     for cls in DECLARING:
         assert cls.memory_param in cls.spec(), f"{cls.id}: memory_param names no parameter"
+    for cls in EXPERIMENTS:  # an estimate without a parameter to name in the refusal
+        if cls.memory_bytes.__func__ is not Experiment.memory_bytes.__func__:
+            assert cls.memory_param, f"{cls.id}: memory_bytes without a memory_param"
 
 
 @pytest.fixture
