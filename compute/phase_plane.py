@@ -21,13 +21,28 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .experiment import Diverged, Experiment, Frame
-from .ode import STEPPERS, Field, blow_up_reason
-from .params import ParamError
+from .ode import INTEGRATORS, STEPPERS, Field, blow_up_reason
+from .params import Choice, Float, ParamError
 
 Box = tuple[float, float, float, float]
 """(xmin, xmax, ymin, ymax)."""
 
 NAN_ROW = np.full((1, 2), np.nan)
+
+
+def trajectory_params(start: float, *, x0: float, T: tuple[float, float], dt_max: float,
+                      integrator: str, integrator_help: str) -> tuple:
+    """The start, horizon, step and integrator every portrait declares: x₀ (default
+    ``x0``) and v₀ (default 0) in [−start, start], T (default, maximum) and dt up to
+    ``dt_max``, all live."""
+    return (
+        Float("x0", x0, -start, start, live=True, label="x₀", help="Start position."),
+        Float("v0", 0.0, -start, start, live=True, label="v₀", help="Start velocity."),
+        Float("T", T[0], 1.0, T[1], live=True, label="horizon T",
+              help="How long each trajectory runs."),
+        Float("dt", 0.01, 1e-4, dt_max, live=True, log=True, label="dt", help="Time step."),
+        Choice("integrator", integrator, INTEGRATORS, live=True, help=integrator_help),
+    )
 
 
 def join_polylines(pieces: Sequence[np.ndarray]) -> np.ndarray:

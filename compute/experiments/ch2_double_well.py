@@ -11,7 +11,7 @@ import numpy as np
 
 from ..experiment import Frame
 from ..history import History
-from ..ode import INTEGRATORS, STEPPERS, rk4_step
+from ..ode import STEPPERS, rk4_step
 from ..params import Bool, Choice, Float, Int
 from ..phase_plane import (
     NONFINITE_PORTRAIT_FIELDS,
@@ -21,6 +21,7 @@ from ..phase_plane import (
     FixedPoint,
     PortraitExperiment,
     fixed_point,
+    trajectory_params,
 )
 from ..potentials import Potential1D, quartic
 from ..registry import register
@@ -153,14 +154,9 @@ class DoubleWellPortrait(DoubleWellBase):
              help="Draw the level set through the saddle."),
         Float("level", -0.1, -0.5, 2.0, live=True, label="marked energy",
               help="One energy level drawn apart: drag it through 0."),
-        Float("x0", 0.5, -2.0, 2.0, live=True, label="x₀", help="Start position."),
-        Float("v0", 0.0, -2.0, 2.0, live=True, label="v₀", help="Start velocity."),
-        Float("T", 60.0, 1.0, 500.0, live=True, label="horizon T",
-              help="How long each trajectory runs."),
-        Float("dt", 0.01, 1e-4, 0.5, live=True, log=True, label="dt", help="Time step."),
-        Choice("integrator", "leapfrog", INTEGRATORS, live=True,
-               help="leapfrog: symplectic, the energy error stays bounded; rk4: accurate, "
-                    "drifts slowly; euler: gains energy."),
+        *trajectory_params(2.0, x0=0.5, T=(60.0, 500.0), dt_max=0.5, integrator="leapfrog",
+                           integrator_help="leapfrog: symplectic, the energy error stays "
+                           "bounded; rk4: accurate, drifts slowly; euler: gains energy."),
     )
     views = (
         PhasePlane("phase", "Phase plane (x, ẋ) with level sets of E", xlabel="x", ylabel="ẋ",
@@ -353,14 +349,10 @@ class DoubleWellDamped(DoubleWellBase):
     params = (
         Float("gamma", 0.1, 0.0, 10.0, live=True, label="γ",
               help="Damping; γ_c = 2√2 separates oscillating from monotone approach."),
-        Float("x0", 0.5, -2.0, 2.0, live=True, label="x₀", help="Start position."),
-        Float("v0", 0.0, -2.0, 2.0, live=True, label="v₀", help="Start velocity."),
-        Float("T", 60.0, 1.0, 300.0, live=True, label="horizon T",
-              help="How long each trajectory runs."),
-        Float("dt", 0.01, 1e-4, 0.5, live=True, log=True, label="dt", help="Time step."),
-        Choice("integrator", "rk4", INTEGRATORS, live=True,
-               help="euler: explicit Euler; rk4: classical Runge–Kutta; leapfrog: velocity "
-                    "Verlet with the damping at the half step."),
+        *trajectory_params(2.0, x0=0.5, T=(60.0, 300.0), dt_max=0.5, integrator="rk4",
+                           integrator_help="euler: explicit Euler; rk4: classical "
+                           "Runge–Kutta; leapfrog: velocity Verlet with the damping at the "
+                           "half step."),
         Int("basin_n", 200, 20, 400, live=True, label="basin grid",
             help="Starts per axis of the basin map over [−2, 2]²."),
         Float("T_basin", 50.0, 5.0, 200.0, live=True, label="basin horizon",

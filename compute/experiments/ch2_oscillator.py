@@ -8,8 +8,8 @@ import numpy as np
 
 from ..experiment import Frame
 from ..history import History
-from ..ode import INTEGRATORS, stable_step
-from ..params import Choice, Float, Int
+from ..ode import stable_step
+from ..params import Float, Int
 from ..phase_plane import (
     NONFINITE_PORTRAIT_FIELDS,
     PORTRAIT_FIELDS,
@@ -17,6 +17,7 @@ from ..phase_plane import (
     FixedPoint,
     PortraitExperiment,
     fixed_point,
+    trajectory_params,
 )
 from ..registry import register
 from ..views import Curves, PhasePlane, Readout, Series
@@ -125,14 +126,10 @@ class DampedHarmonicOscillator(PortraitExperiment):
               help="Natural frequency; critical damping at γ = 2ω."),
         Float("gamma", 0.2, 0.0, 5.0, live=True, label="γ",
               help="Damping; under-damped below 2ω, over-damped above."),
-        Float("x0", 1.0, -3.0, 3.0, live=True, label="x₀", help="Start position."),
-        Float("v0", 0.0, -3.0, 3.0, live=True, label="v₀", help="Start velocity."),
-        Float("T", 30.0, 1.0, 200.0, live=True, label="horizon T",
-              help="How long each trajectory runs."),
-        Float("dt", 0.01, 1e-4, 1.0, live=True, log=True, label="dt", help="Time step."),
-        Choice("integrator", "rk4", INTEGRATORS, live=True,
-               help="euler: explicit Euler (first order); rk4: classical Runge–Kutta; "
-                    "leapfrog: velocity Verlet (symplectic when γ = 0)."),
+        *trajectory_params(3.0, x0=1.0, T=(30.0, 200.0), dt_max=1.0, integrator="rk4",
+                           integrator_help="euler: explicit Euler (first order); rk4: "
+                           "classical Runge–Kutta; leapfrog: velocity Verlet (symplectic "
+                           "when γ = 0)."),
         Int("n_starts", 1, 1, 12, live=True, label="starts",
             help="Main trajectories, started at the energy of (x₀, v₀) at evenly spread "
                  "phases; the first starts at (x₀, v₀)."),
