@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from pyqtgraph.Qt import QtCore
+from _clicks import click_at
 
 from compute.views import Graph
 from panels import create_panel
@@ -29,13 +29,6 @@ def frame(**extra):
            "edges": np.array([[0, 1], [1, 2], [2, 3], [3, 0]])}
     out.update(extra)
     return out
-
-
-def click_at(qtbot, panel, x, y):
-    vb = panel.plot.getViewBox()
-    scene = vb.mapViewToScene(QtCore.QPointF(x, y))
-    point = panel.plot_widget.mapFromScene(scene)
-    qtbot.mouseClick(panel.plot_widget.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
 
 
 def test_nodes_sit_at_their_positions_coloured_by_value(qtbot):

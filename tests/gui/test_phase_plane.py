@@ -4,6 +4,7 @@ whole window (panel → page → worker → experiment → next frame)."""
 
 import numpy as np
 import pytest
+from _clicks import click_at
 from pyqtgraph.Qt import QtCore
 
 from compute.views import PhasePlane
@@ -41,13 +42,6 @@ def frame(**extra):
            "directions": np.array([1.0, -1.0])}
     out.update(extra)
     return out
-
-
-def click_at(qtbot, panel, x, y):
-    vb = panel.plot.getViewBox()
-    scene = vb.mapViewToScene(QtCore.QPointF(x, y))
-    point = panel.plot_widget.mapFromScene(scene)
-    qtbot.mouseClick(panel.plot_widget.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
 
 
 def test_layers_heads_and_trails_are_drawn(qtbot):
