@@ -24,10 +24,14 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
     With ``screenshot`` the lab plays ``screenshot_frames`` frames, saves the whole window
     to that PNG and quits (used for the README's picture).
     """
+    from compute import blas, registry
+
+    # One BLAS thread for the GUI thread as for the worker (DESIGN §4): the home experiment
+    # sets up on the GUI thread, where OpenBLAS spinning up a second thread on a busy
+    # 2-core machine made one small eigh take 0.36 s instead of 0.01 s.
+    blas.use_one_thread()
     app = ensure_qapp(screen=size if present else None)
     from pyqtgraph.Qt import QtCore
-
-    from compute import registry
 
     from .cli import DEFAULT_EXPERIMENT
     from .window import MainWindow
