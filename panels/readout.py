@@ -45,6 +45,7 @@ class ReadoutPanel(ViewPanel):
         self.layout().addWidget(scroll)
         self.values: dict[str, str] = {}
         self.columns = 1
+        self._table_sizes: dict[str, QtCore.QSize] = {}
         self._rendered_at = 0.0
         self._render_timer = QtCore.QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -70,18 +71,27 @@ class ReadoutPanel(ViewPanel):
         (to VALUE_ROOM characters), so the columns do not change as the numbers do."""
         best = 1
         for columns in range(2, len(self.view.lines) + 1):
-            self.label.setText(self._table(columns, roomy=True))
-            if self.label.sizeHint().width() > width - 16:
+            if self._table_size(columns).width() > width - 16:
                 break
             best = columns
         return best
 
+    def _table_size(self, columns: int) -> QtCore.QSize:
+        """The size of the roomy table in ``columns`` columns. Laying out a rich-text table
+        costs milliseconds and layouts ask for it many times at each resize, so sizes are
+        kept per table text until the type changes."""
+        table = self._table(columns, roomy=True)
+        if table not in self._table_sizes:
+            if len(self._table_sizes) > 256:  # values longer than VALUE_ROOM keep changing
+                self._table_sizes.clear()
+            self.label.setText(table)
+            self._table_sizes[table] = self.label.sizeHint()
+            self._render()
+        return self._table_sizes[table]
+
     def height_for_width(self, width: int) -> int:
         """The height the table needs when the panel is ``width`` pixels wide."""
-        self.label.setText(self._table(self._columns_for(width), roomy=True))
-        height = self.label.sizeHint().height() + 8
-        self._render()
-        return height
+        return self._table_size(self._columns_for(width)).height() + 8
 
     def style_items(self) -> None:
         t = self.theme
@@ -89,6 +99,7 @@ class ReadoutPanel(ViewPanel):
             f"background: {t.background}; color: {t.foreground}; "
             f"font-size: {t.font_pt:.0f}pt;"
         )
+        self._table_sizes.clear()
         self._fit_columns()  # the type size changes how many columns fit
 
     def show_frame(self, frame: Mapping[str, Any]) -> None:

@@ -30,7 +30,7 @@ IDS = [info.id for info in compute.catalog()]
 TIMEOUT = 20_000
 MIN_PLOT = (220, 150)  # smallest useful plot dock at 1600x1000 (width, height)
 MIN_SHARE = 0.3  # data span / view span below which the data look lost in the plot
-PLAY_SECONDS = 0.8  # played before checking, and the span of the frame-rate figure
+PLAY_SECONDS = 0.4  # played before checking, and the span of the frame-rate figure
 
 
 @pytest.fixture(scope="module")
