@@ -207,10 +207,10 @@ class Ensemble:
         v = self.x if values is None else values
         if self.kind == "numpy":
             return uniform_bin_counts(v, lo, hi, bins)
-        torch = self._torch
-        counts = torch.histc(v, bins=bins, min=lo, max=hi)
-        # histc counts x == hi in the last bin; [lo, hi) excludes it
-        counts[-1] -= torch.count_nonzero(v == hi)
+        # bin indices clamped to one overflow bin on each side and counted with bincount:
+        # on a CPU a third of the time of torch.histc, which is dearer than an EM step
+        idx = ((v - lo) * (bins / (hi - lo))).floor_().clamp_(-1, bins).nan_to_num_(nan=-1.0)
+        counts = self._torch.bincount(idx.add_(1).int(), minlength=bins + 2)[1:bins + 1]
         return counts.to("cpu").double().numpy()
 
 

@@ -152,6 +152,7 @@ def test_torch_engine_follows_the_exact_em_moments_of_the_ou_case():
 def test_histogram_counts_match_numpy(kind):
     rng = np.random.default_rng(1)
     x = rng.normal(0, 1.5, 10_000).astype(np.float32).astype(np.float64)
+    x[:4] = (-2.5, 2.5, -7.0, 7.0)  # both edges (the upper one outside [lo, hi)) and beyond
     ens = sde.Ensemble(x, seed=0, kind=kind)
     counts = ens.histogram(-2.5, 2.5, 50)
     expected = np.histogram(x, bins=np.linspace(-2.5, 2.5, 51))[0]
