@@ -12,10 +12,12 @@ import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from .sweeps import Axis
 
 MAX_TICKS = 10  # tick labels on a heat map axis before they are thinned
+MAX_LABELLED_CELLS = 100  # heat maps up to this many cells write each cell's value
 
 
 def plot(experiment_id: str, axes: Sequence[Axis], values: Mapping[str, np.ndarray],
@@ -92,7 +94,7 @@ def _curve(ax: Axes, axis: Axis, metric: str, array: np.ndarray, status: np.ndar
         ax.legend(fontsize=8, loc="best")
 
 
-def _heatmap(figure, ax: Axes, axes: Sequence[Axis], metric: str, array: np.ndarray,
+def _heatmap(figure: Figure, ax: Axes, axes: Sequence[Axis], metric: str, array: np.ndarray,
              status: np.ndarray) -> None:
     ok = np.isfinite(array)
     counts = ok.sum(axis=2)
@@ -103,12 +105,19 @@ def _heatmap(figure, ax: Axes, axes: Sequence[Axis], metric: str, array: np.ndar
     figure.colorbar(image, ax=ax, label=metric, shrink=0.9)
     diverged = (status == "diverged").any(axis=2)
     failed = (status == "error").any(axis=2)
-    for (i, j), marker, color in ([(ij, "×", "C3") for ij in zip(*np.nonzero(diverged),
-                                                                   strict=True)]
-                                  + [(ij, "!", "C1") for ij in zip(*np.nonzero(failed),
-                                                                   strict=True)]):
-        ax.text(i, j, marker, ha="center", va="center", color=color, fontsize=16,
-                fontweight="bold")
+    small = mean.size <= MAX_LABELLED_CELLS
+    for i, j in np.ndindex(mean.shape):
+        marks = "×" * int(diverged[i, j]) + "!" * int(failed[i, j])
+        number = f"{mean[i, j]:.3g}" if small and np.isfinite(mean[i, j]) else ""
+        if not (marks or number):
+            continue
+        if number:  # dark text on light cells, light text on dark ones
+            r, g, b, _ = image.cmap(image.norm(mean[i, j]))
+            color = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+        else:
+            color = "C3"
+        ax.text(i, j, " ".join(filter(None, (number, marks))), ha="center", va="center",
+                color=color, fontsize=9 if number else 15, fontweight="bold")
     for setter, labeller, axis in ((ax.set_xticks, ax.set_xlabel, axes[0]),
                                    (ax.set_yticks, ax.set_ylabel, axes[1])):
         step = max(1, -(-len(axis.values) // MAX_TICKS))

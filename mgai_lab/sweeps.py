@@ -448,26 +448,31 @@ class Progress:
         self.counts = dict.fromkeys(("ok", "diverged", "error"), 0)
         self.started = time.monotonic()
         self._tenth = 0
+        self._draw(0)  # at once: starting the workers takes a few seconds
 
     def add(self, status: str) -> None:
+        """Count a finished run."""
         self.counts[status] += 1
         done = sum(self.counts.values())
-        if self.tty:
-            self.stream.write("\r" + self.line(done))
-            if done == self.total:
-                self.stream.write("\n")
-        elif done * 10 // self.total > self._tenth or done == self.total:
+        if self.tty or done * 10 // self.total > self._tenth or done == self.total:
             self._tenth = done * 10 // self.total
+            self._draw(done)
+
+    def _draw(self, done: int) -> None:
+        if self.tty:  # back to the line's start, and clear what a longer line left
+            end = "\n" if done == self.total else ""
+            self.stream.write(f"\r{self.line(done)}\x1b[K{end}")
+        else:
             self.stream.write(self.line(done) + "\n")
         self.stream.flush()
 
     def line(self, done: int) -> str:
         filled = self.WIDTH * done // self.total
         elapsed = time.monotonic() - self.started
-        left = elapsed / done * (self.total - done)
+        left = f", {_clock(elapsed / done * (self.total - done))} left" if done else ""
         counts = " · ".join(f"{k} {v}" for k, v in self.counts.items())
         return (f"sweep [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} "
-                f"runs  {counts}  {_clock(elapsed)} elapsed, {_clock(left)} left")
+                f"runs  {counts}  {_clock(elapsed)} elapsed{left}")
 
 
 def _clock(seconds: float) -> str:
@@ -495,13 +500,27 @@ def local_outcomes(plan: Plan, calls: Sequence[Call], workers: int) -> Outcomes:
 
     pool = ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"))
+    finished = False
     try:
         futures = {pool.submit(run_one, *_arguments(plan, call), speed=plan.speed,
                                device=plan.device): call for call in calls}
         for future in as_completed(futures):
             yield futures[future], _outcome(future)
+        finished = True
     finally:
+        if not finished:  # interrupted or stopped: a worker would finish a queued run first
+            _terminate_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate_workers(pool: Any) -> None:
+    """Stop a process pool's workers now (Python 3.14 has a method for it)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def dask_outcomes(plan: Plan, calls: Sequence[Call], address: str) -> Outcomes:
