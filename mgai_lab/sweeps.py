@@ -234,6 +234,7 @@ def run_one(experiment_id: str, params: Mapping[str, Any], seed: int | None, ste
             row.update(values, speed=speed or cls.default_steps_per_frame)
             experiment = cls(values, device=device)
             experiment.set_steps_per_frame(row["speed"])
+            row["speed"] = experiment.steps_per_frame  # (clamped to the experiment's range)
             frame, row["frames"], status, row["message"] = cli.pull_frames(experiment, steps)
             if status == "diverged":
                 row["status"] = "diverged"
@@ -312,7 +313,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.steps < 1:
         raise cli.CliError(f"--steps must be at least 1, got {args.steps}")
     base, view = cli.resolve_values(cls, args.preset, args.assignments, args.seed)
-    speed = args.speed or view.get("steps_per_frame") or cls.default_steps_per_frame
+    speed = int(args.speed or view.get("steps_per_frame") or cls.default_steps_per_frame)
     if not 1 <= speed <= cls.max_steps_per_frame:
         raise cli.CliError(f"--speed must be between 1 and {cls.max_steps_per_frame}, "
                            f"got {speed}")

@@ -227,3 +227,8 @@ def test_sweep_on_a_dask_cluster_stops_for_a_bad_metric_or_address(capsys, tmp_p
                          "--out", str(out), "--scheduler", "tcp://127.0.0.1:9")
     assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
     assert not out.exists()
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if Dask were not installed
+    code, _, err = sweep(capsys, "--vary", "dt=0.1,0.2", "--steps", "2", "--metric", "mass",
+                         "--out", str(out), "--scheduler", dask_cluster)
+    assert code == 2 and "--scheduler needs Dask distributed: install the lab's 'cluster'" in err
+    assert not out.exists()
