@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import csv
 import difflib
+import io
 import itertools
 import json
 import os
@@ -367,26 +368,28 @@ class SweepCsv:
         self.plan = plan
         self.created = not path.exists()
         text = "" if self.created else self._text()
-        self.rows = self._check(text) if text else []
+        whole = text[:text.rfind("\n") + 1]  # without a row an interruption cut off
+        self.rows = self._check(whole or text) if text else []
         try:
+            if whole != text:  # (a row cut off mid-line would swallow the next one)
+                os.truncate(path, len(whole.encode("utf-8")))
             self._handle: TextIO = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise cli.CliError(f"cannot write --out {path}: {exc.strerror or exc}") from None
-        if text and not text.endswith("\n"):
-            self._handle.write("\n")  # the last row was cut off: leave it, start a new line
         self._writer = csv.writer(self._handle)
         self._header = not text
         self.written = 0
 
     def _text(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8")
+        try:  # the exact text (rows end in \r\n): truncating counts its bytes
+            with open(self.path, encoding="utf-8", newline="") as handle:
+                return handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise cli.CliError(f"cannot read --out {self.path}: {exc}") from None
 
     def _check(self, text: str) -> list[dict[str, str]]:
         """The rows of ``text``, refused unless it is a sweep of this experiment with these
-        columns (a row cut off by an interruption is left out)."""
+        columns."""
         columns = self.plan.columns
         header, rows = read_rows(text)
         if header != columns:
@@ -431,7 +434,7 @@ class SweepCsv:
 
 def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     """A CSV's header and its complete rows (as dicts)."""
-    lines = list(csv.reader(text.splitlines()))
+    lines = list(csv.reader(io.StringIO(text, newline="")))
     header = lines[0] if lines else []
     return header, [dict(zip(header, line, strict=True)) for line in lines[1:]
                     if len(line) == len(header)]

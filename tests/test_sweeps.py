@@ -64,13 +64,16 @@ def test_local_sweep_writes_a_row_per_run_plots_and_resumes(capsys, tmp_path, mo
     assert code == 0 and json.loads(stdout)["skipped"] == 6 and "6 of 6 runs" in err
     assert out.read_bytes() == before
 
-    # an interrupted sweep: two rows lost, the last one cut off mid-line
-    lines = before.decode().splitlines(keepends=True)
-    out.write_text("".join(lines[:-2]) + lines[-2][:15], encoding="utf-8")
+    # an interrupted sweep: a row lost, the last one cut off inside its quoted message
+    header, *body = before.decode().splitlines(keepends=True)
+    cut = next(line for line in body if '"diverged at' in line)
+    kept = [line for line in body if line is not cut][:4]
+    out.write_text(header + "".join(kept) + cut[:cut.index('"diverged at') + 5],
+                   encoding="utf-8")
     code, stdout, _ = sweep(capsys, *args[:-2], "--workers", "1")
     assert code == 0 and json.loads(stdout)["skipped"] == 4
-    again = [r for r in read(out) if r["status"]]
-    assert len(again) == 6
+    again = read(out)
+    assert len(again) == 6 and out.read_bytes().decode().startswith(header + kept[0])
     key = lambda r: (r["dt"], r["seed"])  # noqa: E731
     assert sorted(map(key, again)) == sorted(map(key, rows))
     assert {key(r): r["mass"] for r in again} == masses  # deterministic per (params, seed)
