@@ -597,9 +597,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if plot.suffix.lower() not in PLOT_SUFFIXES:
             raise cli.CliError(f"--plot must end in {', '.join(PLOT_SUFFIXES)}, got {plot.name}")
         cli.check_out(plot)
-    if args.workers is not None and (args.workers < 1 or args.scheduler):
-        raise cli.CliError("--workers must be at least 1, and is for the local pool only "
-                           "(a Dask cluster has its own workers)")
+    if args.workers is not None and args.workers < 1:
+        raise cli.CliError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers is not None and args.scheduler:
+        raise cli.CliError("--workers is for the local pool (a Dask cluster has its own)")
     plan = make_plan(args)
     if plot is not None and len(plan.axes) > 2:
         raise cli.CliError(f"--plot draws one or two varied parameters, not {len(plan.axes)}")
@@ -645,8 +646,15 @@ def grid_values(plan: Plan, rows: Mapping[tuple[str, ...], Mapping[str, str]]
         status[call.index] = row["status"]
         if row["status"] == "ok":
             for m in plan.metrics:
-                values[m][call.index] = float(row[m]) if row[m] else np.nan
+                values[m][call.index] = _number(row[m])
     return values, status
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:  # an empty cell, or one edited by hand
+        return np.nan
 
 
 def draw_plot(plan: Plan, rows: Mapping[tuple[str, ...], Mapping[str, str]],

@@ -124,6 +124,10 @@ def test_a_metric_no_run_can_answer_is_refused(metric, message):
     (["--vary", "dt=0.1:0.5:3", "--metric", "mas"], "no frame field 'mas' (did you mean mass?"),
     (["--vary", "dt=0.1:0.5:3", "--seeds", "0"], "--seeds must be at least 1"),
     (["--vary", "dt=0.1:0.5:3", "--steps", "0"], "--steps must be at least 1"),
+    (["--vary", "dt=0.1:0.5:3", "--workers", "0"], "--workers must be at least 1"),
+    (["--vary", "dt=0.1:0.5:3", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"],
+     "--workers is for the local pool"),
+    (["--vary", "dt=0.1:0.5:3", "--plot", "p.jpg"], "--plot must end in .png, .svg, .pdf"),
     (["--vary", "dt=0.1:0.5:2", "--vary", "D=1,2", "--vary", "n=5,6", "--plot", "p.png"],
      "--plot draws one or two varied parameters, not 3"),
 ])
