@@ -68,15 +68,23 @@ def _curve(ax: Axes, axis: Axis, metric: str, array: np.ndarray, status: np.ndar
     counts = ok.sum(axis=1)
     with np.errstate(invalid="ignore"):
         mean = np.where(counts > 0, np.nansum(array, axis=1) / np.maximum(counts, 1), np.nan)
-        sd = np.array([np.std(row[np.isfinite(row)]) if n > 1 else np.nan
+        sd = np.array([np.std(row[np.isfinite(row)], ddof=1) if n > 1 else np.nan
                        for row, n in zip(array, counts, strict=True)])
     seeds = array.shape[1]
     if seeds > 1:
         xs = np.repeat(x[:, None], seeds, axis=1)
         ax.plot(xs[ok], array[ok], "o", ms=3, color="0.55", alpha=0.6, label="one seed")
-        ax.fill_between(x, mean - sd, mean + sd, color="C0", alpha=0.2, lw=0,
-                        label="± standard deviation")
-    ax.plot(x, mean, "o-", color="C0", ms=4, lw=1.6, label="mean" if seeds > 1 else metric)
+    label = "mean" if seeds > 1 else metric
+    if numeric:  # a curve through the values, the spread as a band
+        if seeds > 1:
+            ax.fill_between(x, mean - sd, mean + sd, color="C0", alpha=0.2, lw=0,
+                            label="± standard deviation")
+        ax.plot(x, mean, "o-", color="C0", ms=4, lw=1.6, label=label)
+    else:  # categories (choices): no line between them, the spread as error bars
+        ax.errorbar(x, mean, yerr=sd if seeds > 1 else None, fmt="o", color="C0", ms=6,
+                    capsize=6, label=label + (" ± standard deviation" if seeds > 1 else ""))
+        ax.set_xticks(x, [str(v) for v in axis.values])
+        ax.set_xlim(-0.5, len(x) - 0.5)
     for name, marker, color in (("diverged", "x", "C3"), ("error", "s", "C1")):
         hit = (status == name).any(axis=1)
         if hit.any():
@@ -85,8 +93,6 @@ def _curve(ax: Axes, axis: Axis, metric: str, array: np.ndarray, status: np.ndar
                     label=f"a run {'failed' if name == 'error' else name}")
     if numeric and axis.log:
         ax.set_xscale("log")
-    if not numeric:
-        ax.set_xticks(x, [str(v) for v in axis.values])
     ax.set_xlabel(axis.name)
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)
