@@ -493,7 +493,7 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-Outcomes = Iterator[tuple[Call, "dict[str, Any] | Exception"]]
+Outcomes = Iterator[tuple[Call, dict[str, Any] | Exception]]  # a run and its row, or its loss
 
 
 def local_outcomes(plan: Plan, calls: Sequence[Call], workers: int) -> Outcomes:
