@@ -24,7 +24,7 @@ from compute.params import ParamError
 from . import presets
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
-COMMANDS = ("list", "describe", "run", "render")
+COMMANDS = ("list", "describe", "run", "render", "sweep")
 DEFAULT_EXPERIMENT = "ch7.langevin-double-well"
 
 
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="video playback rate: each frame pulled is one video frame "
                                "(default 30)")
     p_render.add_argument("--theme", default="light", choices=("light", "dark", "presentation"))
+    from . import sweeps
+
+    sweeps.add_parser(sub, _add_param_options)
     return parser
 
 
@@ -300,7 +303,14 @@ def cmd_gui(argv: Sequence[str]) -> int:
                    size=parse_size(args.size) if args.size else None)
 
 
-COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render}
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from . import sweeps
+
+    return sweeps.cmd_sweep(args)
+
+
+COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render,
+                 "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
