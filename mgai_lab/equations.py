@@ -30,7 +30,7 @@ def equation_png(latex: str, color: str = "#202020", dpi: int = 110) -> bytes:
         return path.read_bytes()
     except OSError:
         pass
-    data = _render(latex, color, dpi)
+    data = render_equation(latex, color, dpi)
     try:  # a read-only or full cache directory only costs the re-render next time
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -41,10 +41,11 @@ def equation_png(latex: str, color: str = "#202020", dpi: int = 110) -> bytes:
     return data
 
 
-def _render(latex: str, color: str, dpi: int) -> bytes:
-    """Rasterise with mathtext's own parser and encode the coverage as a coloured,
-    transparent PNG. (A matplotlib figure saved with a tight box costs three times as
-    much: it lays the text out twice and draws a canvas around it.)"""
+def render_equation(latex: str, color: str, dpi: int) -> bytes:
+    """PNG bytes of ``latex`` rendered now, without the cache: mathtext's own parser
+    rasterises it and the coverage is encoded as a coloured, transparent PNG. (A matplotlib
+    figure saved with a tight box costs twice as much: it lays the text out twice and draws
+    a canvas around it.)"""
     import numpy as np
     from matplotlib.colors import to_rgb
     from matplotlib.font_manager import FontProperties

@@ -17,12 +17,21 @@ from compute import backend
 backend.set_torch_threads(1)
 
 
+@pytest.fixture(scope="session")
+def _session_cache_home(tmp_path_factory):
+    """One cache directory for the session: it only holds what is derived from content
+    (equation images keyed by source, the catalogue keyed by file stamps), and a fresh one
+    per test made every window re-render its equations with matplotlib."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Keep the user's real config and cache directories out of every test."""
+def _isolated_user_dirs(tmp_path_factory, monkeypatch, _session_cache_home):
+    """Keep the user's real config, data and cache directories out of every test; each
+    test gets its own config and data (tests of the cache set their own directory)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_session_cache_home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
 
 
