@@ -22,6 +22,9 @@ from compute.params import Param, ParamError
 
 SLIDER_STEPS = 1000
 RESTART_MARK = " ⟳"
+# rows an A/B comparison changes (mgai_lab.compare): dark text on amber in either theme
+HIGHLIGHT_BRUSH = QtGui.QBrush(QtGui.QColor("#FFD166"))
+HIGHLIGHT_TEXT = QtGui.QBrush(QtGui.QColor("#1A1A1A"))
 
 
 class CheckedSpinBox(SpinBox):
@@ -472,6 +475,7 @@ class ParamPanel(QtWidgets.QWidget):
         layout.addWidget(self.pending_label)
         layout.addWidget(self.tree)
         self._quiet = False
+        self.highlighted: set[str] = set()
         for child in self.root.children():
             child.sigValueChanged.connect(self._on_changed)
             if isinstance(child, SliderSpinParameter):
@@ -505,6 +509,20 @@ class ParamPanel(QtWidgets.QWidget):
                                                    else value)
         finally:
             self._quiet = False
+
+    def highlight(self, names: set[str]) -> None:
+        """Mark the rows of ``names`` (the parameters an A/B comparison changes): a bold
+        label on an amber band; the other rows are shown plainly."""
+        self.highlighted = set(names) & set(self.spec)
+        font = self.tree.font()
+        for child in self.root.children():
+            on = child.name() in self.highlighted
+            font.setBold(on)
+            for item in child.items:
+                item.setFont(0, font)
+                for column in (0, 1):
+                    item.setBackground(column, HIGHLIGHT_BRUSH if on else QtGui.QBrush())
+                item.setForeground(0, HIGHLIGHT_TEXT if on else QtGui.QBrush())
 
     def show_pending(self, names: set[str]) -> None:
         """List restart parameters changed since the run started."""

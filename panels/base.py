@@ -119,13 +119,30 @@ class SteppedViewBox(pg.ViewBox):
     SHRINK = 0.45
     HEADROOM = 0.12
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: views whose data this range follows too: the other side of an A/B comparison,
+        #: whose axes are linked to this one (mgai_lab.compare)
+        self.companions: list[pg.ViewBox] = []
+
+    def data_bounds(self) -> list:
+        """The bounds of this view's data and of its companions' (None: no data on an axis)."""
+        bounds = self.childrenBounds()
+        for other in self.companions:
+            for ax, extra in enumerate(other.childrenBounds()):
+                own = bounds[ax]
+                if extra is not None:
+                    bounds[ax] = list(extra) if own is None else [min(own[0], extra[0]),
+                                                                  max(own[1], extra[1])]
+        return bounds
+
     def updateAutoRange(self) -> None:
         if self._updatingRange:
             return
         self._updatingRange = True
         try:
             if any(self.state["autoRange"]):
-                self._follow(self.childrenBounds(), self.viewRange())
+                self._follow(self.data_bounds(), self.viewRange())
         finally:
             self._autoRangeNeedsUpdate = False
             self._updatingRange = False
