@@ -19,6 +19,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from compute.experiment import Experiment
 from compute.params import ParamError
+from compute.views import Readout
 from panels import PlotPanel
 from panels.base import SteppedViewBox
 
@@ -151,13 +152,15 @@ class CompareReadout(QtWidgets.QWidget):
             for column in range(self.table.columnCount()):
                 self.table.setItem(row, column, QtWidgets.QTableWidgetItem("—"))
 
-    def show_pair(self, pair: Pair, tips: Mapping[str, str]) -> None:
-        """The fields of ``pair``: A and B as they are, B − A beneath them."""
+    def show_pair(self, pair: Pair, labels: Mapping[str, str], tips: Mapping[str, str]) -> None:
+        """The fields of ``pair`` (headed by their read-out label where the experiment has
+        one): A and B as they are, B − A beneath them."""
         self.step_label.setText(f"step {pair.step:,}")
         self.table.setColumnCount(len(pair.rows))
         for column, row in enumerate(pair.rows):
-            header = QtWidgets.QTableWidgetItem(row.field)
-            header.setToolTip(tips.get(row.field, row.field))
+            header = QtWidgets.QTableWidgetItem(labels.get(row.field, row.field))
+            header.setData(QtCore.Qt.ItemDataRole.UserRole, row.field)
+            header.setToolTip(f"{row.field}: {tips.get(row.field, '')}".rstrip(": "))
             self.table.setHorizontalHeaderItem(column, header)
             for line, value in enumerate((row.a, row.b, row.diff)):
                 text = "—" if math.isnan(value) else f"{value:.6g}"
@@ -170,7 +173,8 @@ class CompareReadout(QtWidgets.QWidget):
         """The text shown for ``field`` in ``row`` ("A", "B" or "B − A"); for tests and
         exports."""
         for column in range(self.table.columnCount()):
-            if self.table.horizontalHeaderItem(column).text() == field:
+            header = self.table.horizontalHeaderItem(column)
+            if header.data(QtCore.Qt.ItemDataRole.UserRole) == field:
                 return self.table.item(self.ROWS.index(row), column).text()
         raise KeyError(field)
 
@@ -187,6 +191,9 @@ class Comparison(QtCore.QObject):
         self.params = comparable_params(a.cls.params)
         self.pairing = StepPairing()
         self.changed: list[str] = []
+        #: the experiment's own read-out labels of its fields ("em_bound": "EM stability…")
+        self.field_labels = {line[0]: line[1] for view in a.cls.views
+                             if isinstance(view, Readout) for line in view.lines}
         self._connections: list[tuple[Any, Callable]] = []
         self._links: list[tuple[SteppedViewBox, SteppedViewBox]] = []
         for side, page in self.pages.items():
@@ -270,7 +277,7 @@ class Comparison(QtCore.QObject):
             return
         pair = self.pairing.add(side, int(frame["step"]), scalar_fields(frame))
         if pair is not None:
-            self.readout.show_pair(pair, self.pages["A"].cls.frame_fields)
+            self.readout.show_pair(pair, self.field_labels, self.pages["A"].cls.frame_fields)
 
     def _on_restarted(self, side: str) -> None:
         self.pairing.clear(side)
