@@ -25,8 +25,11 @@ from panels.base import SteppedViewBox
 
 from .actions import make_action
 from .compare_model import (
+    NOTHING_CHANGED,
+    NothingChanged,
     Pair,
     StepPairing,
+    b_values,
     comparable_params,
     differences,
     format_value,
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
 
 # after B's first layout (ExperimentPage sizes its docks 250 ms after it is first shown)
 LAYOUT_DELAY_MS = 400
-NOTHING_CHANGED = "Nothing differs between A and B: change at least one parameter for B."
 
 
 class CompareDialog(QtWidgets.QDialog):
@@ -358,24 +360,21 @@ class CompareActions(QtCore.QObject):
         dialog.open()
         return dialog
 
-    def start(self, page: ExperimentPage, b_values: Mapping[str, Any]) -> Comparison | None:
-        """Restart ``page`` as A and open B beside it with ``b_values`` and A's seed and
-        speed; None (with a message, nothing opened) if nothing differs or B's values are
-        refused."""
+    def start(self, page: ExperimentPage, changes: Mapping[str, Any]) -> Comparison | None:
+        """Restart ``page`` as A and open B beside it: A's values with ``changes`` (all of
+        B's values, or a few), A's seed and speed. None (with a message, nothing opened)
+        if nothing differs or B's values are refused."""
         cls = page.cls
         if page not in self.window.pages():
             self.window.notify("Compare: that experiment's tab has been closed")
             return None
         try:
-            values = cls.spec().resolve(b_values)
-            values.update({p.name: page.session.values[p.name]
-                           for p in cls.params if p.kind == "seed"})
-            cls.check(values)
+            values = b_values(cls, page.session.values, changes)
+        except NothingChanged as exc:
+            self.window.notify(f"Compare: {exc.message}")
+            return None
         except ParamError as exc:
             self.window.notify(f"Compare refused: {exc.name}: {exc.message}")
-            return None
-        if not differences(comparable_params(cls.params), page.session.values, values):
-            self.window.notify(f"Compare: {NOTHING_CHANGED}")
             return None
         self.end()
         playing = page.session.playing

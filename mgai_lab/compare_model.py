@@ -16,9 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from compute.params import Param
+from compute.experiment import Experiment
+from compute.params import Param, ParamError
 
 TITLE_CHARS = 44  # a tab title longer than this is cut (the tooltip has it all)
+NOTHING_CHANGED = "Nothing differs between A and B: change at least one parameter for B."
+
+
+class NothingChanged(ParamError):
+    """B's values are A's: there would be nothing to compare."""
+
+    def __init__(self) -> None:
+        super().__init__("compare", NOTHING_CHANGED)
 
 
 def comparable_params(params: Sequence[Param]) -> list[Param]:
@@ -35,6 +44,23 @@ def same_value(a: Any, b: Any) -> bool:
 def differences(params: Sequence[Param], a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     """Names of the parameters whose values differ between ``a`` and ``b``, in spec order."""
     return [p.name for p in params if not same_value(a.get(p.name), b.get(p.name))]
+
+
+def b_values(cls: type[Experiment], a_values: Mapping[str, Any],
+             changes: Mapping[str, Any]) -> dict[str, Any]:
+    """B's values: A's with ``changes``, checked like any run's values, A's seed kept.
+
+    Raises ParamError for a refused value or a changed seed (both sides share it), and
+    :class:`NothingChanged` when B would be A.
+    """
+    values = cls.spec().resolve({**a_values, **changes})
+    for p in cls.params:
+        if p.kind == "seed" and not same_value(values[p.name], a_values[p.name]):
+            raise ParamError(p.name, "A and B share the seed; change another parameter")
+    cls.check(values)
+    if not differences(comparable_params(cls.params), a_values, values):
+        raise NothingChanged()
+    return values
 
 
 def format_value(value: Any) -> str:
