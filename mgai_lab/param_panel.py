@@ -514,15 +514,25 @@ class ParamPanel(QtWidgets.QWidget):
         """Mark the rows of ``names`` (the parameters an A/B comparison changes): a bold
         label on an amber band; the other rows are shown plainly."""
         self.highlighted = set(names) & set(self.spec)
-        font = self.tree.font()
+        bold = QtGui.QFont(self.tree.font())
+        bold.setBold(True)
         for child in self.root.children():
             on = child.name() in self.highlighted
-            font.setBold(on)
             for item in child.items:
-                item.setFont(0, font)
+                # plain rows keep no font of their own, so they follow a change of type size
+                item.setData(0, QtCore.Qt.ItemDataRole.FontRole, bold if on else None)
                 for column in (0, 1):
                     item.setBackground(column, HIGHLIGHT_BRUSH if on else QtGui.QBrush())
                 item.setForeground(0, HIGHLIGHT_TEXT if on else QtGui.QBrush())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange and getattr(self, "highlighted", None):
+            # the bold rows follow the new type size (presentation mode) once the tree has it
+            QtCore.QTimer.singleShot(0, self._highlight_again)
+
+    def _highlight_again(self) -> None:
+        self.highlight(self.highlighted)
 
     def show_pending(self, names: set[str]) -> None:
         """List restart parameters changed since the run started."""

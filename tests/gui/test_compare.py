@@ -245,3 +245,34 @@ def test_differences_titles_and_scalar_fields():
     frame = {"step": 3, "t": np.float32(0.5), "n": np.int64(2), "flag": True, "text": "x",
              "arr": np.zeros(3), "zero_d": np.array(1.5)}
     assert scalar_fields(frame) == {"t": 0.5, "n": 2.0, "zero_d": 1.5}
+
+
+def test_linked_ranges_follow_the_data_of_both_sides(qtbot):
+    import numpy as np
+    import pyqtgraph as pg
+
+    from panels.base import SteppedViewBox
+
+    va, vb = SteppedViewBox(), SteppedViewBox()
+    va.addItem(pg.PlotDataItem(np.array([0.0, 1.0]), np.array([0.0, 1.0])))
+    vb.addItem(pg.PlotDataItem(np.array([-3.0, 0.5]), np.array([0.2, 5.0])))
+    assert va.data_bounds() == va.childrenBounds()
+    va.companions.append(vb)
+    (x0, x1), (y0, y1) = va.data_bounds()
+    assert (x0, x1) == pytest.approx((-3.0, 1.0)) and (y0, y1) == pytest.approx((0.0, 5.0))
+
+
+def test_highlighted_rows_are_bold_and_plain_rows_keep_no_font(qtbot):
+    from mgai_lab.param_panel import ParamPanel
+
+    cls = registry.get(OU)
+    panel = ParamPanel(cls.params, cls.spec().resolve({}))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.highlight({"lam", "not-a-parameter"})
+    assert panel.highlighted == {"lam"}
+    (item,) = panel.root.child("lam").items
+    assert item.font(0).bold() and item.background(1) == HIGHLIGHT_BRUSH
+    panel.highlight(set())
+    assert item.data(0, QtCore.Qt.ItemDataRole.FontRole) is None
+    assert item.background(0) != HIGHLIGHT_BRUSH
