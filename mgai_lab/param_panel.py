@@ -512,7 +512,7 @@ class ParamPanel(QtWidgets.QWidget):
 
     def highlight(self, names: set[str]) -> None:
         """Mark the rows of ``names`` (the parameters an A/B comparison changes): a bold
-        label on an amber band; the other rows are shown plainly."""
+        label on amber; the other rows are shown plainly."""
         self.highlighted = set(names) & set(self.spec)
         bold = QtGui.QFont(self.tree.font())
         bold.setBold(True)
@@ -521,8 +521,8 @@ class ParamPanel(QtWidgets.QWidget):
             for item in child.items:
                 # plain rows keep no font of their own, so they follow a change of type size
                 item.setData(0, QtCore.Qt.ItemDataRole.FontRole, bold if on else None)
-                for column in (0, 1):
-                    item.setBackground(column, HIGHLIGHT_BRUSH if on else QtGui.QBrush())
+                # (the label column only: a value shown as text keeps the theme's colour)
+                item.setBackground(0, HIGHLIGHT_BRUSH if on else QtGui.QBrush())
                 item.setForeground(0, HIGHLIGHT_TEXT if on else QtGui.QBrush())
 
     def changeEvent(self, event) -> None:

@@ -136,6 +136,26 @@ class SteppedViewBox(pg.ViewBox):
                                                                   max(own[1], extra[1])]
         return bounds
 
+    def linkedViewChanged(self, view, axis) -> None:
+        """A companion's range is copied as it is: pyqtgraph would line views up by their
+        place on screen, so plots beside each other with their axes at different heights
+        would show different ranges."""
+        if view not in self.companions:
+            super().linkedViewChanged(view, axis)
+            return
+        if self.linksBlocked:
+            return
+        view.blockLink(True)
+        try:
+            lo, hi = view.viewRange()[axis]
+            self.enableAutoRange(axis, False)
+            if axis == pg.ViewBox.XAxis:
+                self.setXRange(lo, hi, padding=0)
+            else:
+                self.setYRange(lo, hi, padding=0)
+        finally:
+            view.blockLink(False)
+
     def updateAutoRange(self) -> None:
         if self._updatingRange:
             return

@@ -272,7 +272,7 @@ def test_highlighted_rows_are_bold_and_plain_rows_keep_no_font(qtbot):
     panel.highlight({"lam", "not-a-parameter"})
     assert panel.highlighted == {"lam"}
     (item,) = panel.root.child("lam").items
-    assert item.font(0).bold() and item.background(1) == HIGHLIGHT_BRUSH
+    assert item.font(0).bold() and item.background(0) == HIGHLIGHT_BRUSH
     panel.highlight(set())
     assert item.data(0, QtCore.Qt.ItemDataRole.FontRole) is None
     assert item.background(0) != HIGHLIGHT_BRUSH
