@@ -172,8 +172,7 @@ class CompareReadout(QtWidgets.QWidget):
                 self.table.setItem(line, column, item)
 
     def cell(self, field: str, row: str) -> str:
-        """The text shown for ``field`` in ``row`` ("A", "B" or "B − A"); for tests and
-        exports."""
+        """The text shown for ``field`` in ``row`` ("A", "B" or "B − A")."""
         for column in range(self.table.columnCount()):
             header = self.table.horizontalHeaderItem(column)
             if header.data(QtCore.Qt.ItemDataRole.UserRole) == field:
@@ -310,7 +309,6 @@ class CompareActions(QtCore.QObject):
         super().__init__(window)
         self.window = window
         self.comparison: Comparison | None = None
-        self.dialog: CompareDialog | None = None
         self.action = make_action(
             window, "Compare…", self.ask,
             tip="Open this experiment twice side by side, B with other parameters")
@@ -355,8 +353,6 @@ class CompareActions(QtCore.QObject):
         dialog = CompareDialog(page.cls, page.session.values, self.window)
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.start(page, dialog.b_values))
-        dialog.destroyed.connect(lambda: setattr(self, "dialog", None))
-        self.dialog = dialog
         dialog.open()
         return dialog
 
