@@ -16,10 +16,13 @@ STARTUP_PROBE = "MGAI_LAB_STARTUP_PROBE"  # print the time of the first painted 
 def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, *,
             present: bool = False, playing: bool = False, device: str = "auto",
             screenshot: str | None = None, screenshot_frames: int = 200,
-            size: tuple[int, int] | None = None, speed: int | None = None) -> int:
+            size: tuple[int, int] | None = None, speed: int | None = None,
+            compare: Mapping[str, Any] | None = None) -> int:
     """Open the window on ``experiment_id`` and run the event loop; returns the exit status.
 
     Without an id the window reopens the last experiment of the previous session.
+
+    With ``compare`` (B's values) the experiment opens twice, as an A/B comparison.
 
     With ``screenshot`` the lab plays ``screenshot_frames`` frames, saves the whole window
     to that PNG and quits (used for the README's picture).
@@ -48,6 +51,8 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
         page.set_speed(speed)
         window.transport.speed.setValue(page.session.speed)
     window.show()
+    if compare:  # --compare: B beside A (mgai_lab.compare)
+        window.compare.start(page, compare)
     app.aboutToQuit.connect(window.shutdown)
     if os.environ.get(STARTUP_PROBE):
         _install_startup_probe(app, page)

@@ -84,6 +84,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="assignments", action="append", default=[],
                         metavar="NAME=VALUE")
     parser.add_argument("--present", action="store_true", help="start in presentation mode")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=VALUE",
+                        help="A/B compare: the experiment twice side by side, B with this "
+                             "value (repeatable)")
     parser.add_argument("--play", action="store_true", help="start playing at once")
     parser.add_argument("--device", default="auto", choices=backend.DEVICES)
     parser.add_argument("--screenshot", metavar="F.png",
@@ -289,10 +292,12 @@ def cmd_gui(argv: Sequence[str]) -> int:
     args = build_gui_parser().parse_args(argv)
     experiment_id = args.experiment
     values, view = None, {}
-    if experiment_id or args.preset or args.assignments:
+    if experiment_id or args.preset or args.assignments or args.compare:
         experiment_id = experiment_id or DEFAULT_EXPERIMENT
         values, view = resolve_values(get_experiment(experiment_id), args.preset,
                                       args.assignments)
+    compare = compare_values(get_experiment(experiment_id), values, args.compare) \
+        if args.compare else None
     from .app import run_gui
 
     speed = view.get("steps_per_frame")
@@ -300,7 +305,20 @@ def cmd_gui(argv: Sequence[str]) -> int:
                    speed=speed if isinstance(speed, int) else None,
                    device=args.device, screenshot=args.screenshot,
                    screenshot_frames=args.screenshot_frames,
-                   size=parse_size(args.size) if args.size else None)
+                   size=parse_size(args.size) if args.size else None, compare=compare)
+
+
+def compare_values(cls: type[Experiment], values: dict[str, Any],
+                   assignments: Sequence[str]) -> dict[str, Any]:
+    """B's values for ``--compare NAME=VALUE``: A's with these changes (see compare_model)."""
+    from .compare_model import NothingChanged, b_values
+
+    try:
+        return b_values(cls, values, cls.spec().parse_assignments(assignments))
+    except NothingChanged as exc:
+        raise CliError(f"--compare: {exc.message}") from None
+    except ParamError as exc:
+        raise CliError(f"--compare: parameter {exc.name!r}: {exc.message}") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -22,6 +22,9 @@ from compute.params import Param, ParamError
 
 SLIDER_STEPS = 1000
 RESTART_MARK = " ⟳"
+# rows an A/B comparison changes (mgai_lab.compare): dark text on amber in either theme
+HIGHLIGHT_BRUSH = QtGui.QBrush(QtGui.QColor("#FFD166"))
+HIGHLIGHT_TEXT = QtGui.QBrush(QtGui.QColor("#1A1A1A"))
 
 
 class CheckedSpinBox(SpinBox):
@@ -472,6 +475,7 @@ class ParamPanel(QtWidgets.QWidget):
         layout.addWidget(self.pending_label)
         layout.addWidget(self.tree)
         self._quiet = False
+        self.highlighted: set[str] = set()
         for child in self.root.children():
             child.sigValueChanged.connect(self._on_changed)
             if isinstance(child, SliderSpinParameter):
@@ -505,6 +509,30 @@ class ParamPanel(QtWidgets.QWidget):
                                                    else value)
         finally:
             self._quiet = False
+
+    def highlight(self, names: set[str]) -> None:
+        """Mark the rows of ``names`` (the parameters an A/B comparison changes): a bold
+        label on amber; the other rows are shown plainly."""
+        self.highlighted = set(names) & set(self.spec)
+        bold = QtGui.QFont(self.tree.font())
+        bold.setBold(True)
+        for child in self.root.children():
+            on = child.name() in self.highlighted
+            for item in child.items:
+                # plain rows keep no font of their own, so they follow a change of type size
+                item.setData(0, QtCore.Qt.ItemDataRole.FontRole, bold if on else None)
+                # (the label column only: a value shown as text keeps the theme's colour)
+                item.setBackground(0, HIGHLIGHT_BRUSH if on else QtGui.QBrush())
+                item.setForeground(0, HIGHLIGHT_TEXT if on else QtGui.QBrush())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange and getattr(self, "highlighted", None):
+            # the bold rows follow the new type size (presentation mode) once the tree has it
+            QtCore.QTimer.singleShot(0, self._highlight_again)
+
+    def _highlight_again(self) -> None:
+        self.highlight(self.highlighted)
 
     def show_pending(self, names: set[str]) -> None:
         """List restart parameters changed since the run started."""

@@ -18,6 +18,7 @@ from compute import backend, registry
 from .actions import make_action
 from .appearance import Appearance
 from .browser import ExperimentBrowser
+from .compare import CompareActions
 from .export_actions import ExportActions
 from .page import ExperimentPage, layout_version
 from .preset_actions import PresetActions
@@ -64,6 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.presets = PresetActions(self)
         self.exports = ExportActions(self)
         self.appearance = Appearance(self)
+        self.compare = CompareActions(self)
         self._build_status_bar()
         self._build_menus()
 
@@ -105,6 +107,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addAction(self.split_action)
         view.addAction(make_action(self, "Move tab to the other side", self.move_to_other_side,
                                    "Ctrl+Shift+\\"))
+        self.compare.build_menus(view, self.transport)
         view.addAction(make_action(self, "Reset layout", self.reset_layout))
         view.addAction(self.browser_dock.toggleViewAction())
         self.transport.addAction(self.appearance.present_action)
@@ -154,6 +157,7 @@ class MainWindow(QtWidgets.QMainWindow):
         page = group.widget(index)
         if isinstance(page, ExperimentPage):
             self._remember_layout(page)
+            self.compare.page_closing(page)
         group.removeTab(index)
         if isinstance(page, ExperimentPage):
             page.close_session()
@@ -164,7 +168,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _with_page(self, action: Callable[[ExperimentPage], Any]) -> None:
         page = self.current_page()
         if page is not None:
-            action(page)
+            for each in self.compare.linked(page):  # both sides of an A/B comparison
+                action(each)
 
     def notify(self, text: str, ms: int = 8000) -> None:
         """A transient message in the status bar."""

@@ -119,13 +119,50 @@ class SteppedViewBox(pg.ViewBox):
     SHRINK = 0.45
     HEADROOM = 0.12
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: views whose data this range follows too: the other side of an A/B comparison,
+        #: whose axes are linked to this one (mgai_lab.compare)
+        self.companions: list[pg.ViewBox] = []
+
+    def data_bounds(self) -> list:
+        """The bounds of this view's data and of its companions' (None: no data on an axis)."""
+        bounds = self.childrenBounds()
+        for other in self.companions:
+            for ax, extra in enumerate(other.childrenBounds()):
+                own = bounds[ax]
+                if extra is not None:
+                    bounds[ax] = list(extra) if own is None else [min(own[0], extra[0]),
+                                                                  max(own[1], extra[1])]
+        return bounds
+
+    def linkedViewChanged(self, view, axis) -> None:
+        """A companion's range is copied as it is: pyqtgraph would line views up by their
+        place on screen, so plots beside each other with their axes at different heights
+        would show different ranges."""
+        if view not in self.companions:
+            super().linkedViewChanged(view, axis)
+            return
+        if self.linksBlocked:
+            return
+        view.blockLink(True)
+        try:
+            lo, hi = view.viewRange()[axis]
+            self.enableAutoRange(axis, False)
+            if axis == pg.ViewBox.XAxis:
+                self.setXRange(lo, hi, padding=0)
+            else:
+                self.setYRange(lo, hi, padding=0)
+        finally:
+            view.blockLink(False)
+
     def updateAutoRange(self) -> None:
         if self._updatingRange:
             return
         self._updatingRange = True
         try:
             if any(self.state["autoRange"]):
-                self._follow(self.childrenBounds(), self.viewRange())
+                self._follow(self.data_bounds(), self.viewRange())
         finally:
             self._autoRangeNeedsUpdate = False
             self._updatingRange = False
