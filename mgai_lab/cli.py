@@ -24,7 +24,7 @@ from compute.params import ParamError
 from . import presets
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
-COMMANDS = ("list", "describe", "run", "render")
+COMMANDS = ("list", "describe", "run", "render", "render-lecture")
 DEFAULT_EXPERIMENT = "ch7.langevin-double-well"
 
 
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="video playback rate: each frame pulled is one video frame "
                                "(default 30)")
     p_render.add_argument("--theme", default="light", choices=("light", "dark", "presentation"))
+    from .lecture_render import add_parser as add_render_lecture
+
+    add_render_lecture(sub)
     return parser
 
 
@@ -81,6 +84,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="assignments", action="append", default=[],
                         metavar="NAME=VALUE")
     parser.add_argument("--present", action="store_true", help="start in presentation mode")
+    parser.add_argument("--lecture", metavar="FILE",
+                        help="open a lecture at its first step (PageDown/PageUp walk it)")
     parser.add_argument("--play", action="store_true", help="start playing at once")
     parser.add_argument("--device", default="auto", choices=backend.DEVICES)
     parser.add_argument("--screenshot", metavar="F.png",
@@ -290,6 +295,13 @@ def cmd_gui(argv: Sequence[str]) -> int:
         experiment_id = experiment_id or DEFAULT_EXPERIMENT
         values, view = resolve_values(get_experiment(experiment_id), args.preset,
                                       args.assignments)
+    if args.lecture:  # a file that is not a lecture is refused before the window opens
+        from . import lecture
+
+        try:
+            lecture.load(args.lecture)
+        except lecture.LectureError as exc:
+            raise CliError(f"lecture refused: {exc}") from None
     from .app import run_gui
 
     speed = view.get("steps_per_frame")
@@ -297,10 +309,17 @@ def cmd_gui(argv: Sequence[str]) -> int:
                    speed=speed if isinstance(speed, int) else None,
                    device=args.device, screenshot=args.screenshot,
                    screenshot_frames=args.screenshot_frames,
-                   size=parse_size(args.size) if args.size else None)
+                   size=parse_size(args.size) if args.size else None, lecture=args.lecture)
 
 
-COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render}
+def cmd_render_lecture(args: argparse.Namespace) -> int:
+    from .lecture_render import cmd_render_lecture as render_lecture
+
+    return render_lecture(args)
+
+
+COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render,
+                 "render-lecture": cmd_render_lecture}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
