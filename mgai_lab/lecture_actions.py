@@ -65,7 +65,7 @@ class LectureEditor(QtWidgets.QDialog):
         self.actions = actions
         self.setWindowTitle("Edit lecture")
         self.setObjectName("lecture-editor")
-        self.resize(760, 560)
+        self.resize(900, 560)
         self.title_edit = QtWidgets.QLineEdit()
         self.title_edit.setPlaceholderText("Lecture title")
         self.steps = QtWidgets.QListWidget()
@@ -230,7 +230,9 @@ class LectureActions(QtCore.QObject):
         self.notes_dock = QtWidgets.QDockWidget("Speaker notes", window)
         self.notes_dock.setObjectName("dock:lecture-notes")
         self.notes_dock.setWidget(self.notes)
-        window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.notes_dock)
+        # a tab beside the experiment browser: the experiment keeps its width
+        window.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.notes_dock)
+        window.tabifyDockWidget(window.browser_dock, self.notes_dock)
         self.notes_dock.hide()
 
     def build_menus(self, file_menu: QtWidgets.QMenu) -> None:
@@ -301,6 +303,7 @@ class LectureActions(QtCore.QObject):
         self._show_status()
         if not self.window.appearance.presenting:
             self.notes_dock.show()
+            self.notes_dock.raise_()
         if self.editor is not None:
             self.editor.refresh(0)
 
@@ -353,13 +356,11 @@ class LectureActions(QtCore.QObject):
         split = step.layout == "split" and previous is not None
         if not split and self.window.tab_groups.split:
             self.window.set_split(False)
-        page = self._open(resolved, avoid=previous if split else None)
+        page = self._open(resolved, step.playing, avoid=previous if split else None)
         if split:
             self._place_beside(previous, page)
         elif step.layout == "presentation":
             self.window.appearance.set_presentation(True)
-        page.set_speed(resolved.speed)
-        page.play() if step.playing else page.pause()
         self.window.transport.show_speed(page.session.speed, page.cls.max_steps_per_frame)
         for other in self.window.pages():  # what left the screen stops computing
             if other is not page and not (split and other is previous):
@@ -370,17 +371,23 @@ class LectureActions(QtCore.QObject):
         self._show_status()
         return page
 
-    def _open(self, resolved: lectures.ResolvedStep,
+    def _open(self, resolved: lectures.ResolvedStep, playing: bool,
               avoid: ExperimentPage | None) -> ExperimentPage:
-        """The step's experiment in a tab, set to its values: an open tab of it is reused
-        (restarted), except ``avoid`` (the page a split step stands beside)."""
+        """The step's experiment in a tab, started afresh with its values, speed and
+        transport state (a paused run shows its first frame): an open tab of it is reused,
+        except ``avoid`` (the page a split step stands beside)."""
         w = self.window
         for page in w.pages():
             if page.cls is resolved.cls and page is not avoid:
                 w.tab_groups.show_page(page)
-                page.apply_preset(presets.Preset(resolved.cls.id, resolved.values))
+                page.play() if playing else page.pause()  # (the restart keeps this state)
+                page.apply_preset(presets.Preset(resolved.cls.id, resolved.values,
+                                                 {"steps_per_frame": resolved.speed}))
                 return page
-        return w.open_experiment(resolved.cls.id, resolved.values, new_tab=True)
+        page = w.open_experiment(resolved.cls.id, resolved.values, playing=playing,
+                                 new_tab=True)
+        page.set_speed(resolved.speed)
+        return page
 
     def _place_beside(self, left: ExperimentPage, right: ExperimentPage) -> None:
         """``left`` and ``right`` side by side in a split view, ``right`` current."""
@@ -542,6 +549,7 @@ class LectureActions(QtCore.QObject):
             self.notes_dock.hide()
         elif self.lecture is not None and self._notes_were_visible:
             self.notes_dock.show()
+            self.notes_dock.raise_()
 
     def _warn(self, text: str) -> None:
         """A refusal: in the current tab's message bar (if any) and the status bar."""
