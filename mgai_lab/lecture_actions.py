@@ -234,6 +234,7 @@ class LectureActions(QtCore.QObject):
         window.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.notes_dock)
         window.tabifyDockWidget(window.browser_dock, self.notes_dock)
         self.notes_dock.hide()
+        window.installEventFilter(self)
 
     def build_menus(self, file_menu: QtWidgets.QMenu) -> None:
         """File → Open lecture… and the Lecture menu (PageDown/PageUp act while a lecture
@@ -557,6 +558,18 @@ class LectureActions(QtCore.QObject):
         if page is not None:
             page.report("warning", text)
         self.window.notify(text, 15000)
+
+    def eventFilter(self, watched, event) -> bool:
+        """Closing the window with unsaved lecture edits asks first (Save, Discard, Cancel)."""
+        if watched is self.window and event.type() == QtCore.QEvent.Type.Close and self.dirty:
+            Button = QtWidgets.QMessageBox.StandardButton
+            answer = QtWidgets.QMessageBox.question(
+                self.window, "Unsaved lecture", "Save the changes to the open lecture?",
+                Button.Save | Button.Discard | Button.Cancel, Button.Save)
+            if answer == Button.Cancel or (answer == Button.Save and self.save() is None):
+                event.ignore()
+                return True
+        return False
 
     def _confirm_discard(self) -> bool:
         answer = QtWidgets.QMessageBox.question(

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from pyqtgraph.Qt import QtCore
+from pyqtgraph.Qt import QtCore, QtWidgets
 
 from mgai_lab import lecture
 from mgai_lab.settings import Settings
@@ -92,7 +92,8 @@ def test_a_split_step_opens_beside_the_previous_one(window, qtbot, tmp_path):
 
 
 def test_the_notes_dock_steps_aside_in_presentation_mode(window, qtbot, tmp_path):
-    window.lecture.open_file(write_lecture(tmp_path, STEPS))
+    window.lecture.open_file(write_lecture(tmp_path, [STEPS[0],
+                                                      dict(STEPS[2], layout="presentation")]))
     dock = window.lecture.notes_dock
     assert dock.isVisible() and dock.width() > 150 and dock.height() > 150
     window.appearance.set_presentation(True)
@@ -100,16 +101,13 @@ def test_the_notes_dock_steps_aside_in_presentation_mode(window, qtbot, tmp_path
     assert window.lecture.counter.isVisible()  # the lecturer still sees where they are
     window.appearance.set_presentation(False)
     assert dock.isVisible()
-
-
-def test_a_presentation_step_turns_presentation_mode_on(window, qtbot, tmp_path):
-    window.lecture.open_file(write_lecture(tmp_path, [dict(STEPS[0], layout="presentation")]))
-    assert window.appearance.presenting and not window.lecture.notes_dock.isVisible()
+    window.lecture.step(+1)  # a "presentation" step turns presentation mode on
+    assert window.appearance.presenting and not dock.isVisible()
     window.appearance.set_presentation(False)
 
 
-def test_a_corrupt_lecture_is_refused_and_the_open_one_kept(window, qtbot, tmp_path):
-    window.lecture.open_file(write_lecture(tmp_path, STEPS))
+def test_a_corrupt_lecture_is_refused_and_closing_gives_the_keys_back(window, qtbot, tmp_path):
+    window.lecture.open_file(write_lecture(tmp_path, STEPS[:1]))
     page = window.current_page()
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": 7, "title": "x", "steps": []}')
@@ -117,13 +115,9 @@ def test_a_corrupt_lecture_is_refused_and_the_open_one_kept(window, qtbot, tmp_p
     assert page.message.isVisible() and "Lecture refused" in page.message.text.text()
     assert "schema 7" in page.message.text.text()
     assert window.lecture.lecture.title == "Test lecture"
-    assert window.lecture.counter.text() == "Step 1/4: Hot wells"
+    assert window.lecture.counter.text() == "Step 1/1: Hot wells"
     assert bad.read_text() == '{"schema": 7, "title": "x", "steps": []}'
 
-
-def test_page_keys_return_to_the_presets_when_the_lecture_closes(window, qtbot, tmp_path):
-    page = window.open_experiment(LANGEVIN)
-    window.lecture.open_file(write_lecture(tmp_path, STEPS[:1]))
     window.lecture.close_lecture()
     assert not window.lecture.counter.isVisible()
     assert not window.lecture.notes_dock.isVisible()
@@ -131,7 +125,8 @@ def test_page_keys_return_to_the_presets_when_the_lecture_closes(window, qtbot, 
     assert page.preset_index == 0  # PageDown walks the presets again
 
 
-def test_build_a_lecture_add_reorder_delete_edit_note_and_save(window, qtbot, tmp_path):
+def test_build_a_lecture_add_reorder_delete_edit_note_and_save(window, qtbot, tmp_path,
+                                                               monkeypatch):
     langevin = window.open_experiment(LANGEVIN, {"D": 0.42, "n_particles": 50}, playing=True)
     langevin.set_speed(6)
     window.lecture.add_current_state()
@@ -175,9 +170,17 @@ def test_build_a_lecture_add_reorder_delete_edit_note_and_save(window, qtbot, tm
     assert window.current_page().session.values["D"] == 0.42
     editor.close()
 
+    Button = QtWidgets.QMessageBox.StandardButton  # unsaved edits: closing asks first
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: Button.Cancel)
+    assert not window.close() and window.isVisible()
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: Button.Discard)
+    assert window.close()
+
 
 def test_the_editor_marks_a_bad_step(window, qtbot, tmp_path):
-    window.lecture.open_file(write_lecture(tmp_path, STEPS))
+    path = write_lecture(tmp_path, STEPS)
+    window.lecture.set_lecture(lecture.load(path), path)  # (no step opened: no experiment)
+    assert window.lecture.counter.text() == "Test lecture: 4 steps (PageDown to start)"
     editor = window.lecture.edit()
     item = editor.steps.item(1)
     assert item.text().startswith("⚠") and "ch99.nowhere" in item.toolTip()
