@@ -56,6 +56,31 @@ class NotesPane(QtWidgets.QWidget):
         self.next_label.setText(f"Next: {next_title}" if next_title else "Last step")
 
 
+class PresenterWindow(QtWidgets.QWidget):
+    """The speaker notes in a window of their own, for the lecturer's screen: it opens on
+    a screen other than the lab's when there is one, and hides in presentation mode when
+    it shares the projected screen."""
+
+    #: the window was closed by the user
+    closed = QtCore.Signal()
+
+    def __init__(self, actions: list[QtGui.QAction]):
+        super().__init__(None, QtCore.Qt.WindowType.Window)
+        self.setObjectName("lecture-presenter")
+        self.setWindowTitle("Speaker notes — MGAI Lab")
+        self.notes = NotesPane()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.notes)
+        self.resize(560, 680)
+        for action in actions:  # PageDown/PageUp work here too
+            self.addAction(action)
+
+    def closeEvent(self, event) -> None:
+        super().closeEvent(event)
+        self.closed.emit()
+
+
 class LectureEditor(QtWidgets.QDialog):
     """Reorder and delete steps, edit each step's title and note, and save the lecture.
     Edits go straight into the open lecture; Save writes it (atomically)."""
@@ -234,6 +259,8 @@ class LectureActions(QtCore.QObject):
         window.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.notes_dock)
         window.tabifyDockWidget(window.browser_dock, self.notes_dock)
         self.notes_dock.hide()
+        self.presenter: PresenterWindow | None = None
+        self._presenter_hidden = False  # hidden by presentation mode (not by the user)
         window.installEventFilter(self)
 
     def build_menus(self, file_menu: QtWidgets.QMenu) -> None:
@@ -261,12 +288,44 @@ class LectureActions(QtCore.QObject):
         menu.addAction(make_action(w, "Close lecture", self.close_lecture))
         menu.addSeparator()
         menu.addAction(self.notes_dock.toggleViewAction())
+        self.presenter_action = make_action(
+            w, "Presenter window", self.set_presenter_window, "Ctrl+Shift+P",
+            "The speaker notes in a window of their own, on another screen when there is "
+            "one", checkable=True)
+        menu.addAction(self.presenter_action)
         self._enable()
         self.window.statusBar().addPermanentWidget(self.counter)
 
     def follow_presentation(self, present_action: QtGui.QAction) -> None:
         """The notes dock steps aside while presenting (it would be projected)."""
         present_action.toggled.connect(self._on_presentation)
+
+    def set_presenter_window(self, on: bool) -> None:
+        """Show or close the presenter window (placed on a screen the lab is not on)."""
+        self.presenter_action.setChecked(on)
+        if not on:
+            if self.presenter is not None:
+                self.presenter.hide()
+            return
+        if self.presenter is None:
+            self.presenter = PresenterWindow([self.next_action, self.previous_action])
+            self.presenter.closed.connect(lambda: self.presenter_action.setChecked(False))
+            self.window.destroyed.connect(self.presenter.deleteLater)
+            others = [screen for screen in QtGui.QGuiApplication.screens()
+                      if screen is not self.window.screen()]
+            if others:
+                self.presenter.move(others[0].availableGeometry().topLeft()
+                                    + QtCore.QPoint(40, 40))
+        self._show_status()
+        self._presenter_hidden = False
+        if self.window.appearance.presenting and self._presenter_projected():
+            self._presenter_hidden = True
+            return
+        self.presenter.show()
+
+    def _presenter_projected(self) -> bool:
+        """Whether the presenter window would show on the screen being projected."""
+        return self.presenter is not None and self.presenter.screen() is self.window.screen()
 
     # -- opening ------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -316,6 +375,7 @@ class LectureActions(QtCore.QObject):
         self._enable()
         self.counter.hide()
         self.notes_dock.hide()
+        self.set_presenter_window(False)
         if self.editor is not None:
             self.editor.close()
 
@@ -512,11 +572,13 @@ class LectureActions(QtCore.QObject):
             text = f"Step {self.index + 1}/{total}: {step.label()}"
             following = next((s.label() for s in lecture.steps[self.index + 1:]
                               if not s.problem), "")
-            self.notes.show_step(text, step.note, following)
+            shown = (text, step.note, following)
         else:
             text = f"{lecture.title or 'Lecture'}: {total} steps (PageDown to start)"
-            self.notes.show_step(lecture.title, "", lecture.steps[0].label()
-                                 if total else "")
+            shown = (lecture.title, "", lecture.steps[0].label() if total else "")
+        for pane in (self.notes, self.presenter.notes if self.presenter else None):
+            if pane is not None:
+                pane.show_step(*shown)
         self.counter.setText(text)
         self.counter.setToolTip(lecture.title)
         self.counter.show()
@@ -545,12 +607,21 @@ class LectureActions(QtCore.QObject):
             self._preset_keys = []
 
     def _on_presentation(self, on: bool) -> None:
+        """Notes leave the projected screen while presenting and come back after."""
+        presenter_open = self.presenter is not None and self.presenter.isVisible()
         if on:
             self._notes_were_visible = not self.notes_dock.isHidden()
             self.notes_dock.hide()
-        elif self.lecture is not None and self._notes_were_visible:
+            if presenter_open and self._presenter_projected():
+                self.presenter.hide()
+                self._presenter_hidden = True
+            return
+        if self.lecture is not None and self._notes_were_visible:
             self.notes_dock.show()
             self.notes_dock.raise_()
+        if self._presenter_hidden:
+            self._presenter_hidden = False
+            self.presenter.show()
 
     def _warn(self, text: str) -> None:
         """A refusal: in the current tab's message bar (if any) and the status bar."""
@@ -560,8 +631,11 @@ class LectureActions(QtCore.QObject):
         self.window.notify(text, 15000)
 
     def eventFilter(self, watched, event) -> bool:
-        """Closing the window with unsaved lecture edits asks first (Save, Discard, Cancel)."""
-        if watched is self.window and event.type() == QtCore.QEvent.Type.Close and self.dirty:
+        """Closing the window with unsaved lecture edits asks first (Save, Discard, Cancel);
+        the presenter window closes with it."""
+        if watched is not self.window or event.type() != QtCore.QEvent.Type.Close:
+            return False
+        if self.dirty:
             Button = QtWidgets.QMessageBox.StandardButton
             answer = QtWidgets.QMessageBox.question(
                 self.window, "Unsaved lecture", "Save the changes to the open lecture?",
@@ -569,6 +643,8 @@ class LectureActions(QtCore.QObject):
             if answer == Button.Cancel or (answer == Button.Save and self.save() is None):
                 event.ignore()
                 return True
+        if self.presenter is not None:
+            self.presenter.close()
         return False
 
     def _confirm_discard(self) -> bool:

@@ -106,6 +106,25 @@ def test_the_notes_dock_steps_aside_in_presentation_mode(window, qtbot, tmp_path
     window.appearance.set_presentation(False)
 
 
+def test_the_presenter_window_leaves_the_projected_screen(window, qtbot, tmp_path):
+    window.lecture.open_file(write_lecture(tmp_path, [STEPS[0], STEPS[2]]))
+    window.lecture.set_presenter_window(True)
+    presenter = window.lecture.presenter
+    qtbot.waitExposed(presenter)
+    assert presenter.isVisible() and presenter.width() > 300 and presenter.height() > 300
+    assert presenter.notes.heading.text() == "Step 1/2: Hot wells"
+    assert "hopping" in presenter.notes.note.toPlainText()
+    presenter.activateWindow()
+    qtbot.keyClick(presenter, QtCore.Qt.Key.Key_PageDown)  # the remote works from here too
+    assert presenter.notes.heading.text() == "Step 2/2: Relaxation"
+    # the offscreen test platform has one screen: the one being projected
+    window.appearance.set_presentation(True)
+    assert not presenter.isVisible()
+    window.appearance.set_presentation(False)
+    assert presenter.isVisible()
+    assert window.close() and not presenter.isVisible()  # it closes with the lab
+
+
 def test_a_corrupt_lecture_is_refused_and_closing_gives_the_keys_back(window, qtbot, tmp_path):
     window.lecture.open_file(write_lecture(tmp_path, STEPS[:1]))
     page = window.current_page()
