@@ -11,6 +11,7 @@ Lecture → Add current state to lecture and Edit lecture… build one.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from . import lecture as lectures
 from . import presets
 from .actions import make_action
 from .page import ExperimentPage
+from .paths import ASSETS
 
 if TYPE_CHECKING:
     from .window import MainWindow
@@ -331,8 +333,7 @@ class LectureActions(QtCore.QObject):
     def open_dialog(self) -> None:
         if self.dirty and not self._confirm_discard():
             return
-        start = self.path.parent if self.path else lectures.shipped()[0].parent \
-            if lectures.shipped() else Path.home()
+        start = self.path.parent if self.path else ASSETS / "lectures"
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open lecture", str(start),
                                                         "Lectures (*.json)")
         if path:
@@ -348,7 +349,7 @@ class LectureActions(QtCore.QObject):
             return None
         self.set_lecture(lecture, Path(path))
         for warning in lecture.warnings:
-            print(f"mgai-lab: lecture: {warning}")
+            print(f"mgai-lab: lecture: {warning}", file=sys.stderr)
         bad = len(lecture.steps) - len(lecture.playable())
         if bad:
             self.window.notify(f"lecture {lecture.title!r}: {bad} step(s) marked and will be "
@@ -393,7 +394,7 @@ class LectureActions(QtCore.QObject):
                     if skipped:
                         self.window.notify("; ".join(skipped), 15000)
                     return page
-            skipped.append(f"step {index + 1} skipped: {self.lecture.steps[index].problem}")
+            skipped.append(f"skipped: {self.lecture.steps[index].problem}")
             index += delta
         end = "the last step" if delta > 0 else "the first step"
         self.window.notify("; ".join([*skipped, f"this is {end} of the lecture"]), 15000)
@@ -410,7 +411,7 @@ class LectureActions(QtCore.QObject):
             resolved = lecture.resolve(index)
         except lectures.LectureError as exc:
             step.problem = str(exc)
-            self.window.notify(f"step {index + 1} skipped: {exc}", 15000)
+            self.window.notify(f"skipped: {exc}", 15000)
             self._refresh_editor()
             return None
         previous = self.window.current_page()
@@ -493,7 +494,7 @@ class LectureActions(QtCore.QObject):
             else None
         new = self.lecture.move(index, delta)
         if shown is not None:
-            self.index = self.lecture.steps.index(shown)
+            self.index = next(i for i, s in enumerate(self.lecture.steps) if s is shown)
         self.changed()
         self._show_status()
         return new
