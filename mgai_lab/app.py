@@ -17,10 +17,11 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
             present: bool = False, playing: bool = False, device: str = "auto",
             screenshot: str | None = None, screenshot_frames: int = 200,
             size: tuple[int, int] | None = None, speed: int | None = None,
-            compare: Mapping[str, Any] | None = None) -> int:
+            compare: Mapping[str, Any] | None = None, lecture: str | None = None) -> int:
     """Open the window on ``experiment_id`` and run the event loop; returns the exit status.
 
-    Without an id the window reopens the last experiment of the previous session.
+    Without an id the window reopens the last experiment of the previous session. With a
+    ``lecture`` file, the lecture's first step opens instead.
 
     With ``compare`` (B's values) the experiment opens twice, as an A/B comparison.
 
@@ -46,7 +47,12 @@ def run_gui(experiment_id: str | None, values: Mapping[str, Any] | None = None, 
             else DEFAULT_EXPERIMENT
     if size:
         window.resize(*size)
-    page = window.open_experiment(experiment_id, values, playing=playing or bool(screenshot))
+    page = window.lecture.open_file(lecture) if lecture else None
+    if page is None:
+        page = window.open_experiment(experiment_id, values,
+                                      playing=playing or bool(screenshot))
+    if screenshot:
+        page.play()  # (a lecture's first step may start paused)
     if speed:
         page.set_speed(speed)
         window.transport.speed.setValue(page.session.speed)

@@ -24,7 +24,7 @@ from compute.params import ParamError
 from . import presets
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
-COMMANDS = ("list", "describe", "run", "render", "sweep")
+COMMANDS = ("list", "describe", "run", "render", "sweep", "render-lecture")
 DEFAULT_EXPERIMENT = "ch7.langevin-double-well"
 
 
@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import sweeps
 
     sweeps.add_parser(sub, _add_param_options)
+    from .lecture_render import add_parser as add_render_lecture
+
+    add_render_lecture(sub)
     return parser
 
 
@@ -87,6 +90,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", action="append", default=[], metavar="NAME=VALUE",
                         help="A/B compare: the experiment twice side by side, B with this "
                              "value (repeatable)")
+    parser.add_argument("--lecture", metavar="FILE",
+                        help="open a lecture at its first step (PageDown/PageUp walk it)")
     parser.add_argument("--play", action="store_true", help="start playing at once")
     parser.add_argument("--device", default="auto", choices=backend.DEVICES)
     parser.add_argument("--screenshot", metavar="F.png",
@@ -298,6 +303,13 @@ def cmd_gui(argv: Sequence[str]) -> int:
                                       args.assignments)
     compare = compare_values(get_experiment(experiment_id), values, args.compare) \
         if args.compare else None
+    if args.lecture:  # a file that is not a lecture is refused before the window opens
+        from . import lecture
+
+        try:
+            lecture.load(args.lecture)
+        except lecture.LectureError as exc:
+            raise CliError(f"lecture refused: {exc}") from None
     from .app import run_gui
 
     speed = view.get("steps_per_frame")
@@ -305,7 +317,8 @@ def cmd_gui(argv: Sequence[str]) -> int:
                    speed=speed if isinstance(speed, int) else None,
                    device=args.device, screenshot=args.screenshot,
                    screenshot_frames=args.screenshot_frames,
-                   size=parse_size(args.size) if args.size else None, compare=compare)
+                   size=parse_size(args.size) if args.size else None, compare=compare,
+                   lecture=args.lecture)
 
 
 def compare_values(cls: type[Experiment], values: dict[str, Any],
@@ -327,8 +340,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return sweeps.cmd_sweep(args)
 
 
+def cmd_render_lecture(args: argparse.Namespace) -> int:
+    from .lecture_render import cmd_render_lecture as render_lecture
+
+    return render_lecture(args)
+
+
 COMMAND_FUNCS = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run, "render": cmd_render,
-                 "sweep": cmd_sweep}
+                 "sweep": cmd_sweep, "render-lecture": cmd_render_lecture}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

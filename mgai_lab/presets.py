@@ -116,20 +116,25 @@ def from_dict(data: Any, experiment_cls: type[Experiment] | None = None,
     return Preset(cls.id, values, view, warnings, source)
 
 
-def load(path: Path | str, experiment_cls: type[Experiment] | None = None) -> Preset:
-    """Read and validate a preset file; :class:`PresetError` says what is wrong."""
+def read_json(path: Path | str, what: str = "preset") -> Any:
+    """The decoded JSON of a small lab file (a preset, a lecture); :class:`PresetError`
+    says why it cannot be read: missing, unreadable, too large, not UTF-8, not JSON."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_PRESET_BYTES:
-            raise PresetError(f"{path}: too large to be a preset")
+            raise PresetError(f"{path}: too large to be a {what}")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PresetError(f"{path}: cannot read ({exc})") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PresetError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    return from_dict(data, experiment_cls, source=str(path))
+
+
+def load(path: Path | str, experiment_cls: type[Experiment] | None = None) -> Preset:
+    """Read and validate a preset file; :class:`PresetError` says what is wrong."""
+    return from_dict(read_json(path), experiment_cls, source=str(path))
 
 
 def to_dict(experiment_cls: type[Experiment], values: dict[str, Any],

@@ -20,6 +20,7 @@ from .appearance import Appearance
 from .browser import ExperimentBrowser
 from .compare import CompareActions
 from .export_actions import ExportActions
+from .lecture_actions import LectureActions
 from .page import ExperimentPage, layout_version
 from .preset_actions import PresetActions
 from .settings import Settings
@@ -66,6 +67,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.exports = ExportActions(self)
         self.appearance = Appearance(self)
         self.compare = CompareActions(self)
+        self.lecture = LectureActions(self)
         self._build_status_bar()
         self._build_menus()
 
@@ -94,6 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.presets.build_menus(file_menu)
+        self.lecture.build_menus(file_menu)
         file_menu.addSeparator()
         self.exports.build_menus(file_menu)
         file_menu.addSeparator()
@@ -101,6 +104,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         view = self.menuBar().addMenu("&View")
         self.appearance.build_menus(view)
+        self.lecture.follow_presentation(self.appearance.present_action)
         self.split_action = make_action(
             self, "Split view (side by side)", self.set_split, "Ctrl+\\", checkable=True,
             tip="Two experiments side by side, each with its worker")
