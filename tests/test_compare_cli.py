@@ -1,11 +1,14 @@
 """`mgai-lab --experiment ID --compare NAME=VALUE`: the GUI opened as an A/B comparison."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from pyqtgraph.Qt import QtGui
 
-from mgai_lab import app, compare
+from mgai_lab import app
 from mgai_lab.cli import main
-from mgai_lab.window import MainWindow
 
 OU = "ch7.ou-process"
 
@@ -42,24 +45,34 @@ def test_bad_compare_exits_2_with_one_line(capsys, launched, assignment, fragmen
     assert launched == []
 
 
-def test_compare_from_the_command_line_opens_both_pages(qapp, tmp_path, monkeypatch):
-    started = []
-    start = compare.CompareActions.start
-    monkeypatch.setattr(compare.CompareActions, "start",
-                        lambda self, page, changes: started.append(start(self, page, changes))
-                        or started[-1])
+def test_compare_from_the_command_line_opens_both_pages(tmp_path):
+    """The whole launch, in a process of its own (run_gui ends by quitting the application,
+    which left the next tests' windows without frames when it ran inside the test process):
+    the lab opens A and B, plays, saves the window and quits; the script reports what the
+    comparison held."""
     shot = tmp_path / "ab.png"
-    assert main(["--experiment", OU, "--set", "n_particles=200", "--compare", "D=1.5",
-                 "--screenshot", str(shot), "--screenshot-frames", "3",
-                 "--size", "1600x1000"]) == 0
-    comparison = started[0]
-    assert comparison is not None and comparison.changed == ["D"]
+    code = f"""
+import sys
+from mgai_lab import compare
+from mgai_lab.cli import main
+
+start = compare.CompareActions.start
+
+def reporting_start(self, page, changes):
+    comparison = start(self, page, changes)
     a, b = comparison.pages["A"], comparison.pages["B"]
-    assert b.session.values["D"] == 1.5 and a.session.values["D"] == 0.5
+    print("changed", comparison.changed, "A.D", a.session.values["D"],
+          "B.D", b.session.values["D"], "linked", self.comparison is comparison, flush=True)
+    return comparison
+
+compare.CompareActions.start = reporting_start
+sys.exit(main(["--experiment", "{OU}", "--set", "n_particles=200", "--compare", "D=1.5",
+               "--screenshot", {str(shot)!r}, "--screenshot-frames", "3",
+               "--size", "1600x1000"]))
+"""
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "changed ['D'] A.D 0.5 B.D 1.5 linked True" in result.stdout
     assert QtGui.QImage(str(shot)).size().width() == 1600
-    window = a.window()
-    assert isinstance(window, MainWindow) and window.compare.comparison is comparison
-    # run_gui's window outlives its event loop here: close it, as quitting the app would
-    qapp.aboutToQuit.disconnect(window.shutdown)
-    window.close()
-    window.deleteLater()
