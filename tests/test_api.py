@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import imageio.v2 as imageio
 import numpy as np
 import pytest
 from pyqtgraph.Qt import QtGui
@@ -124,6 +125,10 @@ def test_save_npz_and_render_headless(tmp_path, qapp):
                           size=(640, 480))
     np.testing.assert_array_equal(rendered.last["x"], run.last["x"])
     assert QtGui.QImage(str(tmp_path / "again.png")).width() == 640
+    gif = run.render(tmp_path / "ou.gif", size=(640, 480))  # every kept frame
+    assert len(imageio.mimread(gif)) == 2
+    with pytest.raises(api.RunError, match="keep='all'"):
+        rendered.render(tmp_path / "last.gif", size=(640, 480))
     with pytest.raises(api.RunError, match="does not exist"):
         run.render(tmp_path / "missing" / "ou.png")
     with pytest.raises(api.RunError, match="must end in"):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from pyqtgraph.Qt import QtGui, QtWidgets
 
+from mgai_lab import presets
 from mgai_lab.settings import Settings
 from mgai_lab.window import MainWindow
 
@@ -105,9 +106,17 @@ def test_a_run_changed_while_it_went_says_the_script_cannot_replay_it(window, qt
     assert "replays the final values from the start" in written.read_text()
     assert page.message.isVisible() and "exact replay" in page.message.text.text()
     assert constants(written)["PARAMS"]["D"] == 1.5
-    page.reset()  # a fresh run replays exactly again
+    # a preset restarts the run, its speed from the first frame on: replayable again
+    page.apply_preset(presets.Preset(OU, {**page.session.values, "D": 0.7},
+                                     {"steps_per_frame": 2}))
     qtbot.waitUntil(lambda: page.session.worker.frames_taken == 1, timeout=TIMEOUT)
+    page.step()
+    qtbot.waitUntil(lambda: page.session.worker.frames_taken == 2, timeout=TIMEOUT)
     assert not page.session.worker.changed_mid_run
+    assert int(page.last_frame["step"]) == 4
+    replay = constants(window.exports.scripts.script_to(tmp_path / "preset.py"))
+    assert (replay["SPEED"], replay["FRAMES"], replay["PARAMS"]["D"]) == (2, 2, 0.7)
+    assert "exact replay" not in (tmp_path / "preset.py").read_text()
 
 
 def test_an_unwritable_place_gets_a_message_and_loses_nothing(window, qtbot, tmp_path,
