@@ -44,10 +44,12 @@ from compute.registry import UnknownExperiment
 from . import presets
 from .presets import PresetError
 
+# (``list`` is left out: ``from mgai_lab.api import *`` must not shadow the builtin)
 __all__ = [
     "KEEP", "ParameterError", "PresetError", "RenderError", "Run", "RunError",
-    "UnknownExperiment", "describe", "experiment_class", "frame_npz_bytes", "list", "prepare",
-    "render", "render_experiment", "resolve_values", "run", "run_experiment",
+    "UnknownExperiment", "describe", "experiment_class", "frame_npz_bytes", "json_value",
+    "list_experiments", "prepare", "render", "render_experiment", "resolve_values", "run",
+    "run_experiment",
 ]
 
 KEEP = ("all", "last")
@@ -195,6 +197,7 @@ class Run:
 
     @property
     def seed(self) -> int | None:
+        """The run's seed (None for an experiment without randomness)."""
         return self.params.get("seed")
 
     def summary(self) -> dict[str, Any]:
@@ -234,7 +237,7 @@ class Run:
         (needs ``keep="all"``), laid out as the GUI lays them; offscreen Qt."""
         from . import render as rendering
 
-        out = _render_target(out, size, fps)
+        out = _render_target(out, size, fps, theme)
         video = out.suffix.lower() in rendering.VIDEO_FORMATS
         if self.last is None:
             raise RunError(f"{self.experiment_id} produced no frame to render")
@@ -309,10 +312,15 @@ def run(experiment_id: str, params: Mapping[str, Any] | None = None, *,
     return run_experiment(experiment, frames, keep=keep, on_frame=on_frame)
 
 
-def _render_target(out: Path | str, size: tuple[int, int], fps: float) -> Path:
+def _render_target(out: Path | str, size: tuple[int, int], fps: float,
+                   theme: str = "light") -> Path:
     """Refuse an output the renderer cannot write, before anything is computed."""
+    from panels.theme import THEMES
+
     from . import render as rendering
 
+    if theme not in THEMES:
+        raise RunError(f"unknown theme {theme!r} (choose from {', '.join(THEMES)})")
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in rendering.SUFFIXES:
@@ -335,7 +343,7 @@ def render(experiment_id: str, out: Path | str, params: Mapping[str, Any] | None
     """Run like :func:`run` and write the views: PNG/SVG of the final frame, or MP4/GIF of
     every frame (one video frame each, played at ``fps``). Works without a display
     (offscreen Qt). Returns the run, its final frame kept."""
-    _render_target(out, size, fps)  # refused before anything is computed
+    _render_target(out, size, fps, theme)  # refused before anything is computed
     experiment = prepare(experiment_id, params, seed=seed, preset=preset, speed=speed,
                          device=device)
     return render_experiment(experiment, out, frames, size=size, theme=theme, fps=fps)
@@ -347,7 +355,7 @@ def render_experiment(experiment: Experiment, out: Path | str, frames: int, *,
     """:func:`render` for a prepared experiment (the CLI's ``render``)."""
     from . import render as rendering
 
-    out = _render_target(out, size, fps)
+    out = _render_target(out, size, fps, theme)
     try:
         with rendering.Renderer(type(experiment), out, size, theme, fps=fps,
                                 hidden=experiment.hidden_views(experiment.p)) as renderer:
@@ -391,5 +399,6 @@ def frame_npz_bytes(frame: Mapping[str, Any], experiment_id: str,
     return buffer.getvalue()
 
 
-# ``api.list()`` reads as the issue names it; defined last, as it shadows the builtin here.
+# ``api.list()`` reads as the issue names it; defined last, as it shadows the builtin in
+# this module (which therefore writes ``builtins.list`` and never calls ``list(...)``).
 list = list_experiments

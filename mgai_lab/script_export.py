@@ -175,6 +175,9 @@ class ScriptExport(QtCore.QObject):
         with contextlib.suppress(OSError):  # executable where readable, as chmod +x would
             written.chmod(mode | (mode & 0o444) >> 2)
         if note:
-            page.report("info", f"Script saved to {written}. {note}")
+            page.report("info", f"Script saved to {written}. This run changed while it went "
+                                "(speed, a live value or a click in a view); the script replays "
+                                "the final values from the start and can differ. Reset (R) "
+                                "and export again for an exact replay.")
         self.window.notify(f"exported {written} ({worker.frames_taken} frames)")
         return written
