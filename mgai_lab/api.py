@@ -25,11 +25,12 @@ Bad input raises at once, before any computation: :class:`UnknownExperiment` for
 from __future__ import annotations
 
 import builtins
+import contextlib
 import io
 import json
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,8 +246,9 @@ class Run:
             raise RunError("a video needs every frame: run with keep='all'")
         cls = experiment_class(self.experiment_id)
         try:
-            with rendering.Renderer(cls, out, size, theme, fps=fps,
-                                    hidden=cls.hidden_views(self.params)) as renderer:
+            with _offscreen_qt(), rendering.Renderer(
+                    cls, out, size, theme, fps=fps, hidden=cls.hidden_views(self.params)
+                    ) as renderer:
                 for frame in self.frames if video else ():
                     renderer.add_frame(frame)
                 return renderer.finish(self.last)
@@ -312,6 +314,24 @@ def run(experiment_id: str, params: Mapping[str, Any] | None = None, *,
     return run_experiment(experiment, frames, keep=keep, on_frame=on_frame)
 
 
+@contextlib.contextmanager
+def _offscreen_qt() -> Iterator[None]:
+    """Rendering starts an offscreen QApplication when none runs, which hands Python's
+    cycle collector to a GUI-thread timer (:mod:`mgai_lab.qt_app`). A script or notebook
+    runs no event loop to fire it: when the application is this call's own, collection is
+    given back afterwards (a window started later takes it again)."""
+    from pyqtgraph.Qt import QtWidgets
+
+    from . import qt_app
+
+    owned = QtWidgets.QApplication.instance() is None
+    try:
+        yield
+    finally:
+        if owned:
+            qt_app.release_collector()
+
+
 def _render_target(out: Path | str, size: tuple[int, int], fps: float,
                    theme: str = "light") -> Path:
     """Refuse an output the renderer cannot write, before anything is computed."""
@@ -357,8 +377,9 @@ def render_experiment(experiment: Experiment, out: Path | str, frames: int, *,
 
     out = _render_target(out, size, fps, theme)
     try:
-        with rendering.Renderer(type(experiment), out, size, theme, fps=fps,
-                                hidden=experiment.hidden_views(experiment.p)) as renderer:
+        with _offscreen_qt(), rendering.Renderer(
+                type(experiment), out, size, theme, fps=fps,
+                hidden=experiment.hidden_views(experiment.p)) as renderer:
             result = run_experiment(experiment, frames, keep="last",
                                     on_frame=renderer.add_frame if renderer.video else None)
             if result.last is None:

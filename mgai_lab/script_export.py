@@ -143,7 +143,7 @@ class ScriptExport(QtCore.QObject):
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
             self.window, "Export as Python script", f"{name}.py", "Python script (*.py)")
         if path:
-            self.script_to(path)
+            self.script_to(path if Path(path).suffix else f"{path}.py")
 
     def script_to(self, path: Path | str) -> Path | None:
         """Write the script of the current tab's run to ``path``; None (with a message in

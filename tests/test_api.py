@@ -38,6 +38,19 @@ def test_importing_and_running_the_api_never_imports_qt():
     assert json.loads(result.stdout) == []
 
 
+def test_rendering_from_a_script_leaves_garbage_collection_on(tmp_path):
+    """A script has no event loop for the GUI's collector timer: Python keeps collecting."""
+    code = ("import gc\n"
+            "from mgai_lab import api\n"
+            f"api.render({OU!r}, 'v.png', params={SMALL!r}, frames=1, size=(640, 480))\n"
+            "print(gc.isenabled())\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"] and (tmp_path / "v.png").is_file()
+
+
 def test_list_and_describe():
     listed = api.list()
     assert [e["id"] for e in listed] == [cls.id for cls in compute.all_experiments()]
