@@ -16,6 +16,7 @@ from typing import Any
 
 from compute import backend, registry
 from compute.experiment import Experiment, Frame
+from compute.params import ParamError
 
 from . import api, presets
 
@@ -114,7 +115,7 @@ def resolve_values(cls: type[Experiment], preset: str | None, assignments: Seque
     try:
         return api.resolve_values(cls, preset=preset, assignments=assignments, seed=seed,
                                   on_warning=_warn)
-    except (presets.PresetError, api.ParameterError) as exc:
+    except (presets.PresetError, ParamError) as exc:  # api's ParameterError names it
         raise CliError(str(exc)) from None
 
 
@@ -123,8 +124,7 @@ def make_experiment(args: argparse.Namespace) -> Experiment:
         return api.prepare(args.id, seed=args.seed, preset=args.preset,
                            assignments=args.assignments, speed=args.speed,
                            device=args.device, on_warning=_warn)
-    except (registry.UnknownExperiment, presets.PresetError, api.ParameterError,
-            api.RunError) as exc:
+    except (registry.UnknownExperiment, presets.PresetError, ParamError, api.RunError) as exc:
         raise CliError(str(exc)) from None
 
 
