@@ -10,18 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from compute import backend, registry
-from compute.experiment import Diverged, Experiment, Frame, checked_frames
+from compute.experiment import Experiment, Frame
 from compute.params import ParamError
 
-from . import presets
+from . import api, presets
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 COMMANDS = ("list", "describe", "run", "render", "sweep", "render-lecture")
@@ -111,10 +108,14 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-# -- shared helpers --------------------------------------------------------------------
+# -- shared helpers (thin layers over mgai_lab.api, errors turned into CliError) -----------
+def _warn(text: str) -> None:
+    print(f"mgai-lab: {text}", file=sys.stderr)
+
+
 def get_experiment(experiment_id: str) -> type[Experiment]:
     try:
-        return registry.get(experiment_id)
+        return api.experiment_class(experiment_id)
     except registry.UnknownExperiment as exc:
         raise CliError(str(exc)) from None
 
@@ -122,39 +123,20 @@ def get_experiment(experiment_id: str) -> type[Experiment]:
 def resolve_values(cls: type[Experiment], preset: str | None, assignments: Sequence[str],
                    seed: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parameter values from a preset, then ``--set`` and ``--seed``; and the preset's view."""
-    values: dict[str, Any] = {}
-    view: dict[str, Any] = {}
     try:
-        if preset:
-            loaded = presets.load(presets.resolve(cls.id, preset), cls)
-            for warning in loaded.warnings:
-                print(f"mgai-lab: preset: {warning}", file=sys.stderr)
-            values, view = dict(loaded.values), loaded.view
-        values.update(cls.spec().parse_assignments(assignments))
-        if seed is not None:
-            values["seed"] = cls.spec()["seed"].coerce(seed)
-        resolved = cls.spec().resolve(values)
-        cls.check(resolved)
-    except presets.PresetError as exc:
+        return api.resolve_values(cls, preset=preset, assignments=assignments, seed=seed,
+                                  on_warning=_warn)
+    except (presets.PresetError, ParamError) as exc:  # api's ParameterError names it
         raise CliError(str(exc)) from None
-    except ParamError as exc:
-        raise CliError(f"parameter {exc.name!r}: {exc.message}") from None
-    return resolved, view
 
 
 def make_experiment(args: argparse.Namespace) -> Experiment:
-    cls = get_experiment(args.id)
-    values, view = resolve_values(cls, args.preset, args.assignments, args.seed)
     try:
-        experiment = cls(values, device=args.device)
-    except backend.BackendError as exc:
+        return api.prepare(args.id, seed=args.seed, preset=args.preset,
+                           assignments=args.assignments, speed=args.speed,
+                           device=args.device, on_warning=_warn)
+    except (registry.UnknownExperiment, presets.PresetError, ParamError, api.RunError) as exc:
         raise CliError(str(exc)) from None
-    except ParamError as exc:  # refused up front, e.g. more memory than the machine has
-        raise CliError(f"parameter {exc.name!r}: {exc.message}") from None
-    speed = args.speed or view.get("steps_per_frame")
-    if speed:
-        experiment.set_steps_per_frame(int(speed))
-    return experiment
 
 
 def pull_frames(experiment: Experiment, count: int, on_frame=None
@@ -163,55 +145,35 @@ def pull_frames(experiment: Experiment, count: int, on_frame=None
 
     Returns (last frame, frames pulled, status, message).
     """
-    if count < 1:
-        raise CliError(f"the number of frames must be at least 1, got {count}")
-    last: Frame | None = None
-    pulled = 0
-    frames = checked_frames(experiment)
     try:
-        for frame in frames:
-            last = {k: backend.to_numpy(v) for k, v in frame.items()}
-            pulled += 1
-            if on_frame is not None:
-                on_frame(last)
-            if pulled >= count:
-                break
-        else:
-            return last, pulled, "completed", ""
-    except Diverged as exc:
-        return last, pulled, "diverged", str(exc)
-    finally:
-        frames.close()
-    return last, pulled, "ok", ""
-
-
-def _json_scalar(value: Any) -> Any:
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+        result = api.run_experiment(experiment, count, keep="last", on_frame=on_frame)
+    except api.RunError as exc:
+        raise CliError(str(exc)) from None
+    return result.last, result.pulled, result.status, result.message
 
 
 # -- commands --------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
-    experiments = registry.catalog()
+    experiments = api.list()
     if args.json:
-        print(json.dumps([{"id": c.id, "title": c.title, "section": c.section,
-                           "family": c.family, "summary": c.summary} for c in experiments],
-                         indent=2))
+        print(json.dumps([{k: e[k] for k in ("id", "title", "section", "family", "summary")}
+                          for e in experiments], indent=2))
         return EXIT_OK
     chapter = None
-    for cls in experiments:
-        if cls.chapter() != chapter:
-            chapter = cls.chapter()
+    for info in experiments:
+        if info["chapter"] != chapter:
+            chapter = info["chapter"]
             print(f"Chapter {chapter}")
-        print(f"  {cls.id:<36} §{cls.section:<8} {cls.title}")
+        print(f"  {info['id']:<36} §{info['section']:<8} {info['title']}")
     return EXIT_OK
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    print(json.dumps(get_experiment(args.id).describe(), indent=2, default=_json_scalar))
+    try:
+        info = api.describe(args.id)
+    except registry.UnknownExperiment as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(info, indent=2, default=api.json_value))
     return EXIT_OK
 
 
@@ -227,70 +189,33 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"--out must end in .npz, got {out.name}")
     check_out(out)
     experiment = make_experiment(args)
-    started = time.perf_counter()
-    frame, pulled, status, message = pull_frames(experiment, args.steps)
-    seconds = time.perf_counter() - started
-    if frame is not None:
-        save_frame_npz(out, frame, experiment)
-    summary = {
-        "experiment": experiment.id, "status": status, "frames": pulled,
-        "step": int(frame.get("step", 0)) if frame else 0,
-        "t": float(frame.get("t", 0.0)) if frame else 0.0,
-        "seconds": round(seconds, 4), "out": str(out) if frame is not None else None,
-        "params": {k: _json_scalar(v) for k, v in experiment.p.items()},
-    }
-    if frame:
-        summary["scalars"] = {k: _json_scalar(v) for k, v in frame.items()
-                              if isinstance(v, (int, float, np.generic)) and k not in ("step", "t")}
-    if message:
-        summary["message"] = message
-        print(f"mgai-lab: {experiment.id} {message}", file=sys.stderr)
-    print(json.dumps(summary, default=_json_scalar))
-    return EXIT_DIVERGED if status == "diverged" else EXIT_OK
-
-
-def save_frame_npz(out: Path, frame: Frame, experiment: Experiment) -> None:
-    """The frame's fields plus the parameters (as JSON) to ``out``, written atomically."""
-    import io
-
-    arrays = {k: np.asarray(v) for k, v in frame.items()}
-    arrays["params_json"] = np.array(json.dumps(experiment.p, default=_json_scalar))
-    arrays["experiment_id"] = np.array(experiment.id)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    presets.atomic_write(out, buffer.getvalue(), overwrite=True)
+    try:
+        result = api.run_experiment(experiment, args.steps, keep="last")
+        if result.last is not None:
+            result.save_npz(out)
+    except api.RunError as exc:
+        raise CliError(str(exc)) from None
+    summary = result.summary()
+    summary["out"] = str(out) if result.last is not None else None
+    if result.message:
+        print(f"mgai-lab: {experiment.id} {result.message}", file=sys.stderr)
+    print(json.dumps(summary, default=api.json_value))
+    return EXIT_DIVERGED if result.status == "diverged" else EXIT_OK
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import render
-
-    out = Path(args.out)
-    suffix = out.suffix.lower()
-    if suffix not in render.SUFFIXES:
-        raise CliError(f"--out must end in {', '.join(render.SUFFIXES)}, got {out.name}")
-    check_out(out)
-    width, height = parse_size(args.size)
-    if suffix in render.VIDEO_FORMATS and (width % 2 or height % 2):
-        raise CliError(f"a video needs an even width and height, got --size {args.size}")
-    if not 1 <= args.fps <= 120:
-        raise CliError(f"--fps must be between 1 and 120, got {args.fps:g}")
+    size = parse_size(args.size)
     experiment = make_experiment(args)
     try:
-        with render.Renderer(type(experiment), out, (width, height), args.theme,
-                             fps=args.fps, hidden=experiment.hidden_views(experiment.p)
-                             ) as renderer:
-            frame, pulled, status, message = pull_frames(
-                experiment, args.frames, renderer.add_frame if renderer.video else None)
-            if message:
-                print(f"mgai-lab: {experiment.id} {message}", file=sys.stderr)
-            if frame is None:
-                raise CliError(f"{experiment.id} produced no frame to render")
-            renderer.finish(frame)
-    except render.ExportError as exc:
+        result = api.render_experiment(experiment, args.out, args.frames, size=size,
+                                       theme=args.theme, fps=args.fps)
+    except (api.RunError, api.RenderError) as exc:
         raise CliError(str(exc)) from None
-    print(json.dumps({"experiment": experiment.id, "status": status, "frames": pulled,
-                      "out": str(out)}))
-    return EXIT_DIVERGED if status == "diverged" else EXIT_OK
+    if result.message:
+        print(f"mgai-lab: {experiment.id} {result.message}", file=sys.stderr)
+    print(json.dumps({"experiment": experiment.id, "status": result.status,
+                      "frames": result.pulled, "out": str(args.out)}))
+    return EXIT_DIVERGED if result.status == "diverged" else EXIT_OK
 
 
 def cmd_gui(argv: Sequence[str]) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from panels.base import ViewPanel
 from panels.grid import PanelGrid
 from panels.theme import Theme
 
+from .api import frame_npz_bytes
 from .presets import atomic_write, check_folder, default_file_mode
 
 IMAGE_FORMATS = (".png", ".svg")
@@ -102,25 +102,6 @@ def frame_csv_bytes(frame: Mapping[str, Any]) -> bytes:
 
 def _csv_value(value: Any) -> Any:
     return repr(value) if isinstance(value, float) else value
-
-
-def frame_npz_bytes(frame: Mapping[str, Any], experiment_id: str,
-                    params: Mapping[str, Any]) -> bytes:
-    """The frame's arrays plus the experiment id and parameters (JSON) as NPZ bytes."""
-    arrays = {k: np.asarray(v) for k, v in frame.items()}
-    arrays["params_json"] = np.array(json.dumps(dict(params), default=_json_default))
-    arrays["experiment_id"] = np.array(experiment_id)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def write_frame(frame: Frame, path: Path | str, experiment: type[Experiment] | Experiment,

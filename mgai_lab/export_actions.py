@@ -14,6 +14,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from . import export
 from .actions import make_action
 from .page import ExperimentPage
+from .script_export import ScriptExport
 
 if TYPE_CHECKING:
     from .window import MainWindow
@@ -29,6 +30,7 @@ class ExportActions(QtCore.QObject):
         self.indicator.setStyleSheet("color: white; background: #C62828; padding: 0 6px;"
                                      " font-weight: bold;")
         self.indicator.hide()
+        self.scripts = ScriptExport(window)
 
     def build_menus(self, file_menu: QtWidgets.QMenu) -> None:
         w = self.window
@@ -36,6 +38,7 @@ class ExportActions(QtCore.QObject):
                                         "Ctrl+E"))
         file_menu.addAction(make_action(w, "Export frame data (CSV/NPZ)…", self.export_data,
                                         "Ctrl+Shift+E"))
+        self.scripts.build_menus(file_menu)
         self.record_action = make_action(w, "Record video (MP4/GIF)…", self.toggle_recording,
                                          "Ctrl+Shift+R", checkable=True)
         file_menu.addAction(self.record_action)

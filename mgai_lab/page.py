@@ -470,10 +470,10 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     def apply_preset(self, preset: presets.Preset) -> None:
         """Use a validated preset: all values, the speed, then a restart."""
-        self.session.set_values(preset.values)
         speed = preset.view.get("steps_per_frame")
         if isinstance(speed, int) and not isinstance(speed, bool):
-            self.session.set_speed(speed)
+            self.session.set_speed(speed)  # before the restart: the first frame runs at it
+        self.session.set_values(preset.values)
         self.param_panel.set_values(self.session.values)
         self.param_panel.show_pending(self.session.pending)
         if preset.warnings:

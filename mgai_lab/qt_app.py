@@ -78,3 +78,17 @@ def collect_on_gui_thread() -> None:
     _collector.setInterval(COLLECT_INTERVAL_MS)
     _collector.timeout.connect(collect)
     _collector.start()
+
+
+def release_collector() -> None:
+    """Undo :func:`collect_on_gui_thread`: stop the timer, let Python collect again.
+
+    For a script or a notebook that rendered offscreen (``mgai_lab.api``): it runs no event
+    loop, so the timer would never fire and cycles would never be collected.
+    """
+    global _collector
+    if _collector is None:
+        return
+    _collector.stop()
+    _collector = None
+    gc.enable()

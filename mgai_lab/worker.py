@@ -92,6 +92,11 @@ class FrameWorker(QtCore.QThread):
         self._thread_ident: int | None = None
         self._idle = False
         self.frames_made = 0
+        #: the number of the frame take_frame handed out last (the one on screen)
+        self.frames_taken = 0
+        #: a speed, live value or view action changed the run after its first frame: its
+        #: frames no longer follow from its final parameters alone (see script_export)
+        self.changed_mid_run = False
 
     # -- control, from the GUI thread ---------------------------------------------------
     def start(self, *args) -> None:
@@ -176,6 +181,7 @@ class FrameWorker(QtCore.QThread):
         with self._cond:
             frame, self._latest = self._latest, None
             if frame is not None:
+                self.frames_taken = self.frames_made
                 self._cond.notify_all()
         return frame
 
@@ -238,6 +244,9 @@ class FrameWorker(QtCore.QThread):
 
     def _apply(self, live: dict[str, Any], speed: int | None,
                events: Sequence[tuple[str, Any]] = ()) -> None:
+        if speed is None and not live and not events:
+            return
+        before = (self.experiment.steps_per_frame, dict(self.experiment.p))
         if speed is not None:
             self.experiment.set_steps_per_frame(speed)
         for name, payload in events:
@@ -250,3 +259,6 @@ class FrameWorker(QtCore.QThread):
                 self.experiment.update_live(live)
             except ParamError as exc:
                 self.param_rejected.emit(self.generation, exc.name, exc.message)
+        if events or (self.frames_made and before != (self.experiment.steps_per_frame,
+                                                      self.experiment.p)):
+            self.changed_mid_run = True
