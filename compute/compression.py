@@ -6,6 +6,9 @@ cheaper one with a budget k:
   computed as (U_k S_k)(V_kᵀx): project the input on V_k, then map k numbers to H;
 * ``pca``: project the centred input on its top-k principal directions P_k and apply W₁P_k
   (the mean's image W₁μ folds into the bias);
+* ``gradient``: project the input on the top-k eigenvectors Q_k of the gradient covariance
+  Σ_t ∇W₁ᵀ∇W₁ accumulated during training (the input directions training moved W₁ along)
+  and apply W₁Q_k;
 * ``prune``: keep the largest-magnitude entries of W₁ — as many as the rank-k methods
   multiply, k(d + H) (all of them from k = dH/(d + H) on) — stored sparse.
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Array = np.ndarray
-METHODS = ("svd", "pca", "prune")
+METHODS = ("svd", "pca", "gradient", "prune")
 
 
 # -- the network -------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def flops(method: str, k: int, d: int, h: int) -> int:
         return d * h
     if method == "svd":  # the rank of W₁ is at most min(d, H)
         return min(k, d, h) * (d + h)
-    if method == "pca":
+    if method in ("pca", "gradient"):
         return min(k, d) * (d + h)
     if method == "prune":
         return min(k * (d + h), d * h)
@@ -128,7 +131,7 @@ class Compressor:
     are computed once; :meth:`layer` builds the rank-k or pruned layer from them.
     """
 
-    def __init__(self, W1: Array, b1: Array, X_train: Array):
+    def __init__(self, W1: Array, b1: Array, X_train: Array, grad_cov: Array | None = None):
         self.W1, self.b1 = W1, b1
         self.h, self.d = W1.shape
         U, s, Vt = np.linalg.svd(W1, full_matrices=False)
@@ -139,6 +142,9 @@ class Compressor:
         self.variances = np.zeros(self.d)
         self.variances[: len(sx)] = sx**2 / len(X_train)
         self.magnitude_order = np.argsort(-np.abs(W1).ravel(), kind="stable")
+        G = np.zeros((self.d, self.d)) if grad_cov is None else grad_cov
+        lam, Q = np.linalg.eigh(0.5 * (G + G.T))
+        self.grad_eigenvalues, self.Q = lam[::-1], Q[:, ::-1]  # decreasing
 
     def layer(self, method: str, k: int) -> CompressedLayer:
         d, h = self.d, self.h
@@ -150,6 +156,9 @@ class Compressor:
             Pk = self.P[:, :k]
             return CompressedLayer(method, k, A=self.W1 @ Pk, B=Pk.T,
                                    bias=self.b1 + self.W1 @ self.mean, shift=self.mean)
+        if method == "gradient":
+            Qk = self.Q[:, :k]
+            return CompressedLayer(method, k, A=self.W1 @ Qk, B=Qk.T, bias=self.b1)
         if method == "prune":
             import scipy.sparse as sp
 
@@ -158,11 +167,14 @@ class Compressor:
         raise ValueError(f"unknown method {method!r}")
 
     def reconstruct(self, method: str, k: int, X: Array) -> Array:
-        """What the rank-k layer sees of the inputs X (n, d): V_kV_kᵀx (svd) or
-        μ + P_kP_kᵀ(x − μ) (pca)."""
+        """What the rank-k layer sees of the inputs X (n, d): V_kV_kᵀx (svd),
+        μ + P_kP_kᵀ(x − μ) (pca) or Q_kQ_kᵀx (gradient)."""
         if method == "svd":
             V = self.Vt[:k].T
             return X @ V @ V.T
+        if method == "gradient":
+            Qk = self.Q[:, :k]
+            return X @ Qk @ Qk.T
         Pk = self.P[:, :k]
         return self.mean + (X - self.mean) @ Pk @ Pk.T
 

@@ -58,7 +58,7 @@ class SparseProjectionInference(Experiment):
     section = "3.4.3"
     family = "network internals"
     summary = ("Train a 64–H–10 network on 8×8 digits, then shrink its first layer by truncated "
-               "SVD, input PCA or magnitude pruning: accuracy and time against the budget k.")
+               "SVD, input PCA, gradient directions or pruning: accuracy and time against k.")
     explanation = (
         "A small network (64 inputs, H ReLU units, 10 classes) learns the 8×8 digits live, a "
         "few mini-batches of Adam per frame. Its first layer x ↦ W₁x + b₁ does most of the "
@@ -68,26 +68,30 @@ class SparseProjectionInference(Experiment):
         "squared error the sum of the dropped σᵢ²); PCA projects the centred input on its top "
         "k principal directions instead (directions of the data, not of the weights); "
         "pruning keeps the largest |w| of W₁, as many as the rank-k layers multiply, "
-        "k(64 + H), in a sparse matrix. Once trained, the sweep over k fills in coarse to fine: "
-        "test accuracy, the measured time per image, and the cost k(64 + H), which beats the "
-        "dense 64H only below k = 64H/(64 + H). The gallery shows what the rank-k layer sees "
-        "of a few test digits (VₖVₖᵀx for the SVD, the PCA reconstruction), or the pruned "
-        "filters."
+        "k(64 + H), in a sparse matrix; and the 'gradient' method projects on the top k "
+        "eigenvectors Qₖ of the gradient covariance Σ∇W₁ᵀ∇W₁ accumulated during training "
+        "(the input directions training moved the weights along). Once trained, the sweep "
+        "over k fills in coarse to fine: test accuracy, the measured time per image, and "
+        "the cost k(64 + H), which beats the dense 64H only below k = 64H/(64 + H). The "
+        "gallery shows what the rank-k layer sees of a few test digits (VₖVₖᵀx for the SVD, "
+        "the PCA reconstruction, QₖQₖᵀx), or the pruned filters."
     )
     equations = (
         r"$W_1 = U S V^T,\quad W_1 x \approx U_k S_k (V_k^T x),"
         r"\quad \|W_1 - W_{1,k}\|_F^2 = \sum_{i>k} \sigma_i^2$",
-        r"$\mathrm{PCA:}\ W_1 x \approx (W_1 P_k)\,P_k^T(x-\mu) + W_1\mu$",
+        r"$\mathrm{PCA:}\ W_1 x \approx (W_1 P_k)\,P_k^T(x-\mu) + W_1\mu,\quad"
+        r" \mathrm{gradient:}\ W_1 Q_k Q_k^T x,\ G = \sum_t \nabla W_1^T \nabla W_1$",
         r"$\mathrm{cost:}\ k(d + H)\ \mathrm{vs}\ dH,\quad \mathrm{faster\ iff}\ k < dH/(d+H)$",
     )
     book_notes = (
         "The exercise asks for MNIST (784 pixels); the lab cannot download it and uses "
         "scikit-learn's bundled 8×8 digits (1797 images, 64 pixels) with a 64–H–10 network: "
         "the same questions, smaller numbers.",
-        "The book leaves the compression open ('the most significant weight directions'); "
-        "the lab offers the truncated SVD of the first layer, the PCA of the inputs and "
-        "magnitude pruning, all at the same multiply budget, and compresses the first layer "
-        "only (it holds 64H of the 64H + 10H weights).",
+        "The book leaves the compression open ('the most significant weight directions used "
+        "during training'); the lab offers the truncated SVD of the first layer, the PCA of "
+        "the inputs, the eigenvectors of the accumulated gradient covariance and magnitude "
+        "pruning, all at the same multiply budget, and compresses the first layer only (it "
+        "holds 64H of the 64H + 10H weights).",
         "At this size a forward pass takes microseconds and the measured times are dominated "
         "by per-call overhead, so they follow the multiply count only roughly; the cost "
         "formula k(64 + H) is the trend a large layer shows.",
@@ -95,7 +99,8 @@ class SparseProjectionInference(Experiment):
     params = (
         Choice("method", "svd", METHODS, live=True,
                help="What the gallery and the read-out show: truncated SVD of W₁, PCA of the "
-                    "inputs, or magnitude pruning of W₁."),
+                    "inputs, the top directions of the gradient covariance accumulated in "
+                    "training, or magnitude pruning of W₁."),
         Int("k", 8, 1, digits.PIXELS, live=True, label="budget k",
             help="Rank k (SVD, PCA); pruning keeps k(64 + H) weights."),
         Int("hidden", 64, 8, 256, label="hidden units H", help="Width of the hidden layer."),
@@ -112,9 +117,10 @@ class SparseProjectionInference(Experiment):
                xlabel="k", ylabel="test accuracy"),
         Gallery("gallery", "What the compressed layer sees", images="gallery",
                 labels="gallery_labels", columns=SHOWN),
-        Curves("spectrum", "Singular values of W₁ and of the centred inputs",
+        Curves("spectrum", "Spectra: W₁, the centred inputs, the gradient covariance",
                series=(Series("sigma_w", x="rank_i", label="σᵢ(W₁)"),
-                       Series("sigma_x", x="rank_i", label="σᵢ(X − μ)/√n (PCA)")),
+                       Series("sigma_x", x="rank_i", label="σᵢ(X − μ)/√n (PCA)"),
+                       Series("sigma_g", x="rank_i", label="√(λᵢ(G)/updates) (gradient)")),
                vlines=("k_now",), xlabel="i", ylabel="σᵢ", logy=True),
         Curves("timing", "Measured time per image of the first layer",
                series=(Series("time_us", x="k_grid", names="method_names"),),
@@ -133,16 +139,17 @@ class SparseProjectionInference(Experiment):
     )
     frame_fields = {
         "k_grid": "(64,) budgets k = 1 … 64",
-        "acc": "(3, 64) test accuracy per method and k (NaN: not computed yet)",
-        "time_us": "(3, 64) measured µs per image of the compressed first layer",
-        "flops": "(3, 64) multiply-adds per image of the compressed first layer",
-        "method_names": "(3,) svd, pca, prune",
+        "acc": "(4, 64) test accuracy per method and k (NaN: not computed yet)",
+        "time_us": "(4, 64) measured µs per image of the compressed first layer",
+        "flops": "(4, 64) multiply-adds per image of the compressed first layer",
+        "method_names": "(4,) svd, pca, gradient, prune",
         "k_now": "the chosen k", "k_break_even": "64H/(64 + H)",
         "dense_acc": "test accuracy of the uncompressed network",
         "dense_time_us": "measured µs per image of the dense first layer",
         "gallery": f"({2 * SHOWN}, 8, 8) test digits and what the compressed layer sees",
         "gallery_labels": f"({2 * SHOWN},) captions",
         "rank_i": "(64,) 1 … 64", "sigma_w": "(64,) singular values of W₁ (NaN beyond H)",
+        "sigma_g": "(64,) √ of the eigenvalues of the gradient covariance per update (NaN: 0)",
         "sigma_x": "(64,) singular values of the centred training inputs over √n (NaN where 0)",
         "epoch_hist": "(m,) epochs (fractions during an epoch)",
         "train_loss": "(m,) mean cross-entropy of the last mini-batches",
@@ -152,7 +159,7 @@ class SparseProjectionInference(Experiment):
         "done": "(c,) indices of the budgets computed so far",
     }
     history_fields = ("epoch_hist", "train_loss", "test_acc_hist")
-    nonfinite_fields = frozenset({"acc", "time_us", "sigma_w", "sigma_x", "train_loss",
+    nonfinite_fields = frozenset({"acc", "time_us", "sigma_w", "sigma_x", "sigma_g", "train_loss",
                                   "test_acc_hist",
                                   "dense_acc", "dense_time_us"})
     default_steps_per_frame = 8
@@ -172,6 +179,7 @@ class SparseProjectionInference(Experiment):
         self.net = SoftmaxMLP(digits.PIXELS, p["hidden"], CLASSES)
         self.opt = Adam(self.net.init(self.rng))
         self.batches_per_epoch = int(np.ceil(len(self.y) / p["batch"]))
+        self.grad_cov = np.zeros((digits.PIXELS, digits.PIXELS))
         self.order = self.rng.permutation(len(self.y))
         self.batch_i = 0
         self.updates = 0
@@ -208,6 +216,8 @@ class SparseProjectionInference(Experiment):
 
             def grad(theta: np.ndarray, Xb=Xb, yb=yb, loss=loss) -> np.ndarray:
                 loss[0], g = net.loss_grad(theta, Xb, yb)
+                dW1 = g[: net.hidden * net.inputs].reshape(net.hidden, net.inputs)
+                self.grad_cov += dW1.T @ dW1  # the input directions training moves W₁ along
                 return g
 
             self.opt.step(grad, hp)
@@ -231,7 +241,7 @@ class SparseProjectionInference(Experiment):
         theta = self.opt.theta
         W1, b1, _, _ = self.net.unpack(theta)
         self.theta = theta.copy()
-        self.compressor = Compressor(W1, b1, self.X)
+        self.compressor = Compressor(W1, b1, self.X, self.grad_cov)
         self.dense_logits = self.net.logits(theta, self.X_test)
         self.dense_acc = accuracy(self.dense_logits, self.y_test)
         self.dense_time = best_time(lambda X: X @ W1.T + b1, self.X_test)
@@ -274,7 +284,7 @@ class SparseProjectionInference(Experiment):
                       + [f"{int(np.count_nonzero(w))} kept" for w in W[:SHOWN]])
             return rows.reshape(-1, 8, 8), labels
         R = comp.reconstruct(method, k, X)
-        what = "VₖVₖᵀx" if method == "svd" else "PCA"
+        what = {"svd": "VₖVₖᵀx", "pca": "PCA", "gradient": "QₖQₖᵀx"}[method]
         labels = [f"digit {d}" for d in self.y_test[:SHOWN]] + [f"{what}, {k}"] * SHOWN
         return np.concatenate([X, R]).reshape(-1, 8, 8), labels
 
@@ -287,6 +297,7 @@ class SparseProjectionInference(Experiment):
         gallery, labels = self._gallery()
         sigma_w = np.full(d, np.nan)
         sigma_x = np.full(d, np.nan)
+        sigma_g = np.full(d, np.nan)
         if self.compressor is None:
             phase = f"training: epoch {self.epoch:.1f} of {p['epochs']}"
             error_text = "—"
@@ -295,6 +306,8 @@ class SparseProjectionInference(Experiment):
             sigma_w[: len(comp.s)] = comp.s
             sx = np.sqrt(comp.variances)  # pixels that are always blank give σ = 0 (round-off)
             sigma_x[:] = np.where(sx > 1e-9 * sx[0], sx, np.nan)
+            sg = np.sqrt(np.maximum(comp.grad_eigenvalues, 0.0) / max(self.updates, 1))
+            sigma_g[:] = np.where(sg > 1e-9 * sg[0], sg, np.nan)
             phase = ("done" if self.swept >= d else
                      f"sweeping k: {self.swept} of {d} budgets")
             err = float(np.sum((comp.W1 - comp.layer(p["method"], k).matrix) ** 2))
@@ -316,6 +329,7 @@ class SparseProjectionInference(Experiment):
             "dense_time_us": 1e6 * self.dense_time,
             "gallery": gallery, "gallery_labels": np.array(labels),
             "rank_i": self.k_grid.astype(float), "sigma_w": sigma_w, "sigma_x": sigma_x,
+            "sigma_g": sigma_g,
             "epoch_hist": self.hist.x, "train_loss": vals[:, 0], "test_acc_hist": vals[:, 1],
             "phase": phase, "acc_text": acc_text, "cost_text": cost_text,
             "error_text": error_text,

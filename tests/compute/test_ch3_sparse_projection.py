@@ -119,7 +119,7 @@ def test_sweep_fills_in_coarse_to_fine_and_reaches_the_dense_accuracy():
             frame = next(it)
         order = refinement_order(64)
         np.testing.assert_array_equal(frame["done"], np.sort(order[:5]))
-        assert frame["acc"][:, 63] == pytest.approx([frame["dense_acc"]] * 3)
+        assert frame["acc"][:, 63] == pytest.approx([frame["dense_acc"]] * len(METHODS))
         assert np.isfinite(frame["time_us"][:, order[:5]]).all()
         exp.update_live({"k": 3, "method": "pca"})
         frame = next(it)
@@ -137,3 +137,20 @@ def test_pruned_error_is_the_dropped_weights_and_rank_k_layers_apply_rank_k_matr
         assert np.sum((comp.W1 - W) ** 2) == pytest.approx(dropped.sum(), rel=1e-12)
         for m in ("svd", "pca"):
             assert np.linalg.matrix_rank(comp.layer(m, k).matrix) <= k
+
+
+def test_gradient_directions_are_the_eigenvectors_of_the_accumulated_gradient_covariance(trained):
+    comp = trained.compressor
+    G = trained.grad_cov
+    np.testing.assert_allclose(G, G.T, atol=1e-9 * np.abs(G).max())
+    lam = comp.grad_eigenvalues
+    assert np.all(np.diff(lam) <= 1e-9 * lam[0]) and lam[-1] >= -1e-9 * lam[0]  # PSD, sorted
+    np.testing.assert_allclose(G @ comp.Q[:, :3], comp.Q[:, :3] * lam[:3], atol=1e-8 * lam[0])
+    # pixels that are blank in every training image never receive a gradient: λ = 0 there
+    blank = np.flatnonzero(trained.X.max(axis=0) == 0)
+    assert len(blank) and np.all(np.abs(G[blank]) == 0)
+    k = 10  # Q_kQ_kᵀ is an orthogonal projector, and the rank-k layer applies W₁Q_kQ_kᵀ
+    R = comp.reconstruct("gradient", k, trained.X_test)
+    np.testing.assert_allclose(comp.reconstruct("gradient", k, R), R, atol=1e-12)
+    np.testing.assert_allclose(comp.layer("gradient", k).matrix,
+                               comp.W1 @ comp.Q[:, :k] @ comp.Q[:, :k].T, atol=1e-12)
