@@ -32,6 +32,8 @@ TEST_SHARE = 0.25
 KS_PER_FRAME = 1  # budgets k evaluated per frame of the sweep
 TIMING_REPEATS = 5  # best of this many forward passes
 SHOWN = 6  # test digits in the gallery
+LAYERS = ("first", "output")
+K_MAX = digits.PIXELS  # budgets k = 1 … 64
 
 
 def split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +76,8 @@ class SparseProjectionInference(Experiment):
         "over k fills in coarse to fine: test accuracy, the measured time per image, and "
         "the cost k(64 + H), which beats the dense 64H only below k = 64H/(64 + H). The "
         "gallery shows what the rank-k layer sees of a few test digits (VₖVₖᵀx for the SVD, "
-        "the PCA reconstruction, QₖQₖᵀx), or the pruned filters."
+        "the PCA reconstruction, QₖQₖᵀx), or the pruned filters. The output layer (H → 10) "
+        "can be compressed the same way, with the hidden activations as its inputs."
     )
     equations = (
         r"$W_1 = U S V^T,\quad W_1 x \approx U_k S_k (V_k^T x),"
@@ -90,8 +93,8 @@ class SparseProjectionInference(Experiment):
         "The book leaves the compression open ('the most significant weight directions used "
         "during training'); the lab offers the truncated SVD of the first layer, the PCA of "
         "the inputs, the eigenvectors of the accumulated gradient covariance and magnitude "
-        "pruning, all at the same multiply budget, and compresses the first layer only (it "
-        "holds 64H of the 64H + 10H weights).",
+        "pruning, all at the same multiply budget, of the first layer (64H of the 64H + 10H "
+        "weights) or of the output layer.",
         "At this size a forward pass takes microseconds and the measured times are dominated "
         "by per-call overhead, so they follow the multiply count only roughly; the cost "
         "formula k(64 + H) is the trend a large layer shows.",
@@ -101,8 +104,12 @@ class SparseProjectionInference(Experiment):
                help="What the gallery and the read-out show: truncated SVD of W₁, PCA of the "
                     "inputs, the top directions of the gradient covariance accumulated in "
                     "training, or magnitude pruning of W₁."),
-        Int("k", 8, 1, digits.PIXELS, live=True, label="budget k",
+        Int("k", 8, 1, K_MAX, live=True, label="budget k",
             help="Rank k (SVD, PCA); pruning keeps k(64 + H) weights."),
+        Choice("layer", "first", LAYERS,
+               help="The layer compressed: the first (64 → H, most of the multiplications; "
+                    "the inputs are the pixels) or the output layer (H → 10; its inputs are "
+                    "the hidden activations, its rank at most 10)."),
         Int("hidden", 64, 8, 256, label="hidden units H", help="Width of the hidden layer."),
         Int("epochs", 30, 1, 300, label="epochs", help="Training epochs before the sweep."),
         Float("lr", 0.01, 1e-4, 0.5, live=True, log=True, label="learning rate",
@@ -117,12 +124,12 @@ class SparseProjectionInference(Experiment):
                xlabel="k", ylabel="test accuracy"),
         Gallery("gallery", "What the compressed layer sees", images="gallery",
                 labels="gallery_labels", columns=SHOWN),
-        Curves("spectrum", "Spectra: W₁, the centred inputs, the gradient covariance",
-               series=(Series("sigma_w", x="rank_i", label="σᵢ(W₁)"),
-                       Series("sigma_x", x="rank_i", label="σᵢ(X − μ)/√n (PCA)"),
+        Curves("spectrum", "Spectra: the layer W, its centred inputs, the gradient covariance",
+               series=(Series("sigma_w", x="rank_i", label="σᵢ(W)"),
+                       Series("sigma_x", x="rank_i", label="σᵢ(inputs − μ)/√n (PCA)"),
                        Series("sigma_g", x="rank_i", label="√(λᵢ(G)/updates) (gradient)")),
                vlines=("k_now",), xlabel="i", ylabel="σᵢ", logy=True),
-        Curves("timing", "Measured time per image of the first layer",
+        Curves("timing", "Measured time per image of the compressed layer",
                series=(Series("time_us", x="k_grid", names="method_names"),),
                vlines=("k_break_even",), hlines=("dense_time_us",),
                xlabel="k", ylabel="µs per image"),
@@ -134,23 +141,25 @@ class SparseProjectionInference(Experiment):
             ("phase", "run", "{}"),
             ("acc_text", "test accuracy: dense, at k", "{}"),
             ("cost_text", "multiply-adds per image at k (dense)", "{}"),
-            ("error_text", "squared error of the compressed W₁, of ‖W₁‖²", "{}"),
+            ("error_text", "squared error of the compressed W, of ‖W‖²", "{}"),
         )),
     )
     frame_fields = {
         "k_grid": "(64,) budgets k = 1 … 64",
         "acc": "(4, 64) test accuracy per method and k (NaN: not computed yet)",
-        "time_us": "(4, 64) measured µs per image of the compressed first layer",
-        "flops": "(4, 64) multiply-adds per image of the compressed first layer",
+        "time_us": "(4, 64) measured µs per image of the compressed layer",
+        "flops": "(4, 64) multiply-adds per image of the compressed layer",
         "method_names": "(4,) svd, pca, gradient, prune",
-        "k_now": "the chosen k", "k_break_even": "64H/(64 + H)",
+        "k_now": "the chosen k",
+        "k_break_even": "dh/(d + h) for the layer's d inputs and h outputs",
         "dense_acc": "test accuracy of the uncompressed network",
-        "dense_time_us": "measured µs per image of the dense first layer",
+        "dense_time_us": "measured µs per image of the dense layer",
         "gallery": f"({2 * SHOWN}, 8, 8) test digits and what the compressed layer sees",
         "gallery_labels": f"({2 * SHOWN},) captions",
-        "rank_i": "(64,) 1 … 64", "sigma_w": "(64,) singular values of W₁ (NaN beyond H)",
+        "rank_i": "(64,) 1 … 64",
+        "sigma_w": "(64,) singular values of the layer (NaN beyond its rank)",
         "sigma_g": "(64,) √ of the eigenvalues of the gradient covariance per update (NaN: 0)",
-        "sigma_x": "(64,) singular values of the centred training inputs over √n (NaN where 0)",
+        "sigma_x": "(64,) singular values of the layer's centred training inputs over √n (NaN: 0)",
         "epoch_hist": "(m,) epochs (fractions during an epoch)",
         "train_loss": "(m,) mean cross-entropy of the last mini-batches",
         "test_acc_hist": "(m,) test accuracy",
@@ -159,6 +168,11 @@ class SparseProjectionInference(Experiment):
         "done": "(c,) indices of the budgets computed so far",
     }
     history_fields = ("epoch_hist", "train_loss", "test_acc_hist")
+
+    @classmethod
+    def hidden_views(cls, p: Mapping[str, Any]) -> frozenset[str]:
+        """The gallery shows 8×8 inputs: meaningless for the output layer's hidden inputs."""
+        return frozenset({"gallery"}) if p["layer"] == "output" else frozenset()
     nonfinite_fields = frozenset({"acc", "time_us", "sigma_w", "sigma_x", "sigma_g", "train_loss",
                                   "test_acc_hist",
                                   "dense_acc", "dense_time_us"})
@@ -179,19 +193,21 @@ class SparseProjectionInference(Experiment):
         self.net = SoftmaxMLP(digits.PIXELS, p["hidden"], CLASSES)
         self.opt = Adam(self.net.init(self.rng))
         self.batches_per_epoch = int(np.ceil(len(self.y) / p["batch"]))
-        self.grad_cov = np.zeros((digits.PIXELS, digits.PIXELS))
+        # the compressed layer's input and output sizes
+        self.d_in, self.d_out = ((digits.PIXELS, p["hidden"]) if p["layer"] == "first"
+                                 else (p["hidden"], CLASSES))
+        self.grad_cov = np.zeros((self.d_in, self.d_in))
         self.order = self.rng.permutation(len(self.y))
         self.batch_i = 0
         self.updates = 0
         self.hist = History(shape=(2,), capacity=2048)
         self.losses: list[float] = []
-        d = digits.PIXELS
-        self.k_grid = np.arange(1, d + 1)
-        self.acc = np.full((len(METHODS), d), np.nan)
-        self.time_us = np.full((len(METHODS), d), np.nan)
-        self.flops = np.array([[flops(m, int(k), d, p["hidden"]) for k in self.k_grid]
+        self.k_grid = np.arange(1, K_MAX + 1)
+        self.acc = np.full((len(METHODS), K_MAX), np.nan)
+        self.time_us = np.full((len(METHODS), K_MAX), np.nan)
+        self.flops = np.array([[flops(m, int(k), self.d_in, self.d_out) for k in self.k_grid]
                                for m in METHODS], dtype=float)
-        self.sweep_order = refinement_order(d)
+        self.sweep_order = refinement_order(K_MAX)
         self.swept = 0
         self.compressor: Compressor | None = None
         self.dense_acc = float("nan")
@@ -216,8 +232,9 @@ class SparseProjectionInference(Experiment):
 
             def grad(theta: np.ndarray, Xb=Xb, yb=yb, loss=loss) -> np.ndarray:
                 loss[0], g = net.loss_grad(theta, Xb, yb)
-                dW1 = g[: net.hidden * net.inputs].reshape(net.hidden, net.inputs)
-                self.grad_cov += dW1.T @ dW1  # the input directions training moves W₁ along
+                dW1, _, dW2, _ = net.unpack(g)
+                dW = dW1 if self.p["layer"] == "first" else dW2
+                self.grad_cov += dW.T @ dW  # the input directions training moves W along
                 return g
 
             self.opt.step(grad, hp)
@@ -238,13 +255,23 @@ class SparseProjectionInference(Experiment):
 
     # -- the sweep -----------------------------------------------------------------------
     def _start_sweep(self) -> None:
-        theta = self.opt.theta
-        W1, b1, _, _ = self.net.unpack(theta)
-        self.theta = theta.copy()
-        self.compressor = Compressor(W1, b1, self.X, self.grad_cov)
-        self.dense_logits = self.net.logits(theta, self.X_test)
-        self.dense_acc = accuracy(self.dense_logits, self.y_test)
-        self.dense_time = best_time(lambda X: X @ W1.T + b1, self.X_test)
+        """Freeze the trained network and prepare the compressions of the chosen layer."""
+        self.theta = theta = self.opt.theta.copy()
+        W1, b1, W2, b2 = self.net.unpack(theta)
+        if self.p["layer"] == "first":
+            W, b, inputs, self.inputs_test = W1, b1, self.X, self.X_test
+        else:
+            def hidden(X: np.ndarray) -> np.ndarray:
+                return np.maximum(X @ W1.T + b1, 0.0)
+
+            W, b, inputs, self.inputs_test = W2, b2, hidden(self.X), hidden(self.X_test)
+        self.compressor = Compressor(W, b, inputs, self.grad_cov)
+        self.dense_acc = accuracy(self.net.logits(theta, self.X_test), self.y_test)
+        self.dense_time = best_time(lambda X: X @ W.T + b, self.inputs_test)
+
+    def logits(self, out: np.ndarray) -> np.ndarray:
+        """The network's logits from the compressed layer's output on the test inputs."""
+        return self.net.head(self.theta, out) if self.p["layer"] == "first" else out
 
     def sweep(self, count: int) -> None:
         """Evaluate the next ``count`` budgets k (coarse to fine) for every method."""
@@ -253,9 +280,8 @@ class SparseProjectionInference(Experiment):
             k = int(self.k_grid[j])
             for i, m in enumerate(METHODS):
                 layer = comp.layer(m, k)
-                self.acc[i, j] = accuracy(self.net.head(self.theta, layer(self.X_test)),
-                                          self.y_test)
-                self.time_us[i, j] = 1e6 * best_time(layer, self.X_test)
+                self.acc[i, j] = accuracy(self.logits(layer(self.inputs_test)), self.y_test)
+                self.time_us[i, j] = 1e6 * best_time(layer, self.inputs_test)
         self.swept = min(self.swept + count, len(self.sweep_order))
 
     # -- frames --------------------------------------------------------------------------
@@ -273,7 +299,7 @@ class SparseProjectionInference(Experiment):
     def _gallery(self) -> tuple[np.ndarray, list[str]]:
         p, X = self.p, self.X_test[:SHOWN]
         k, method = p["k"], p["method"]
-        if self.compressor is None:
+        if self.compressor is None or p["layer"] == "output":  # (the view is hidden then)
             return (np.concatenate([X, np.zeros_like(X)]).reshape(-1, 8, 8),
                     [f"digit {d}" for d in self.y_test[:SHOWN]] + ["(after training)"] * SHOWN)
         comp = self.compressor
@@ -290,26 +316,24 @@ class SparseProjectionInference(Experiment):
 
     def _frame(self) -> Frame:
         p = self.p
-        d, h, k = digits.PIXELS, p["hidden"], p["k"]
+        d, h, k = self.d_in, self.d_out, p["k"]
         j = k - 1
         mi = METHODS.index(p["method"])
         vals = self.hist.values
         gallery, labels = self._gallery()
-        sigma_w = np.full(d, np.nan)
-        sigma_x = np.full(d, np.nan)
-        sigma_g = np.full(d, np.nan)
+        sigma_w, sigma_x, sigma_g = (np.full(K_MAX, np.nan) for _ in range(3))
         if self.compressor is None:
             phase = f"training: epoch {self.epoch:.1f} of {p['epochs']}"
             error_text = "—"
         else:
             comp = self.compressor
-            sigma_w[: len(comp.s)] = comp.s
             sx = np.sqrt(comp.variances)  # pixels that are always blank give σ = 0 (round-off)
-            sigma_x[:] = np.where(sx > 1e-9 * sx[0], sx, np.nan)
             sg = np.sqrt(np.maximum(comp.grad_eigenvalues, 0.0) / max(self.updates, 1))
-            sigma_g[:] = np.where(sg > 1e-9 * sg[0], sg, np.nan)
-            phase = ("done" if self.swept >= d else
-                     f"sweeping k: {self.swept} of {d} budgets")
+            for out, values in ((sigma_w, comp.s), (sigma_x, sx), (sigma_g, sg)):
+                n = min(K_MAX, len(values))
+                out[:n] = np.where(values[:n] > 1e-9 * values[0], values[:n], np.nan)
+            phase = ("done" if self.swept >= K_MAX else
+                     f"sweeping k: {self.swept} of {K_MAX} budgets")
             err = float(np.sum((comp.W1 - comp.layer(p["method"], k).matrix) ** 2))
             error_text = f"{err:.4g} of {float(np.sum(comp.W1 ** 2)):.4g}"
             if p["method"] == "svd":

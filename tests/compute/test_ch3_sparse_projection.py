@@ -154,3 +154,19 @@ def test_gradient_directions_are_the_eigenvectors_of_the_accumulated_gradient_co
     np.testing.assert_allclose(comp.reconstruct("gradient", k, R), R, atol=1e-12)
     np.testing.assert_allclose(comp.layer("gradient", k).matrix,
                                comp.W1 @ comp.Q[:, :k] @ comp.Q[:, :k].T, atol=1e-12)
+
+
+def test_output_layer_full_budget_is_exact_and_its_rank_is_at_most_ten():
+    exp = SparseProjectionInference({"epochs": 1, "layer": "output", "hidden": 16})
+    exp.train(10**6)
+    comp = exp.compressor
+    assert comp.W1.shape == (10, 16)  # W₂: the output layer
+    assert len(comp.s) == 10 and flops("svd", 64, 16, 10) == 10 * 26
+    assert SparseProjectionInference.hidden_views(exp.p) == {"gallery"}
+    for m in METHODS:
+        layer = comp.layer(m, 64)
+        np.testing.assert_allclose(layer.matrix, comp.W1, atol=1e-10)
+        assert accuracy(exp.logits(layer(exp.inputs_test)), exp.y_test) == exp.dense_acc
+        assert layer.mults == flops(m, 64, 16, 10)
+    frame = next(iter(checked_frames(exp)))
+    assert frame["k_break_even"] == pytest.approx(160 / 26)
