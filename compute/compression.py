@@ -1,5 +1,5 @@
 """Compressing a trained network's first layer for faster inference (§3.4.3): a small
-softmax MLP in numpy, and three ways to replace its dense d → H layer x ↦ W₁x + b₁ by a
+softmax MLP in numpy, and four ways to replace its dense d → H layer x ↦ W₁x + b₁ by a
 cheaper one with a budget k:
 
 * ``svd``: truncated SVD W₁ ≈ U_k S_k V_kᵀ (Eckart–Young: the best rank-k approximation),
@@ -12,7 +12,7 @@ cheaper one with a budget k:
 * ``prune``: keep the largest-magnitude entries of W₁ — as many as the rank-k methods
   multiply, k(d + H) (all of them from k = dH/(d + H) on) — stored sparse.
 
-All three cost k(d + H) multiply-adds per input against dH for the dense layer, so a
+All four cost k(d + H) multiply-adds per input against dH for the dense layer, so a
 low-rank layer is cheaper only for k < dH/(d + H).
 """
 
