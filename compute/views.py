@@ -137,7 +137,9 @@ class Heatmap(View):
     landscape: ``paths`` (k, n, 2) trajectories padded with NaN, labelled by ``names``
     (or, with ``path_label``, all in one pen under that single legend entry: a fan of many
     paths); ``points`` (m, 2) markers; ``vectors`` = (X, Y, U, V) fields on a grid, drawn as arrows
-    normalised to the grid spacing.
+    normalised to the grid spacing; ``regions`` (r, n, 2) closed polygons padded with NaN (a
+    feasible set), shaded and outlined, labelled by ``region_names`` (a polygon without area,
+    such as a segment, shows as its thick outline).
     """
 
     field: str = "image"
@@ -150,10 +152,13 @@ class Heatmap(View):
     path_label: str | None = None
     points: str | None = None
     vectors: tuple[str, str, str, str] | None = None
+    regions: str | None = None
+    region_names: str | None = None
     xlabel: str = ""
     ylabel: str = ""
     equal_aspect: bool = False
-    _field_attrs = ("field", "extent", "paths", "names", "points", "vectors")
+    _field_attrs = ("field", "extent", "paths", "names", "points", "vectors", "regions",
+                    "region_names")
 
 
 @dataclass(frozen=True)
