@@ -217,6 +217,35 @@ def circle_threshold(n: int, rng: np.random.Generator, r2: float = 0.5) -> tuple
     return x, ((x * x).sum(1) > r2).astype(float)
 
 
+def circle_square(n: int, gap: float, rng: np.random.Generator, half: float = 2.0
+                  ) -> tuple[Array, Array]:
+    """A disk inside a square frame: class 0 uniform in the unit disk, class 1 uniform in
+    the square [−half, half]² outside the square of half-side 1 + ``gap``, so the classes
+    are at least ``gap`` apart (n points each; class 1 by rejection from the square)."""
+    r = np.sqrt(rng.uniform(0.0, 1.0, n))
+    t = rng.uniform(0.0, 2 * np.pi, n)
+    x0 = np.column_stack([r * np.cos(t), r * np.sin(t)])
+    inner = 1.0 + gap
+    if inner >= half:
+        raise ValueError(f"gap {gap} leaves no room for the square frame (half-side {half})")
+    x1 = np.empty((0, 2))
+    while len(x1) < n:
+        cand = rng.uniform(-half, half, (2 * n, 2))
+        x1 = np.vstack([x1, cand[np.abs(cand).max(axis=1) > inner]])
+    return np.vstack([x0, x1[:n]]), np.concatenate([np.zeros(n), np.ones(n)])
+
+
+def two_circles(n: int, rng: np.random.Generator, radius: float = 0.7, offset: float = 0.8,
+                half: float = 1.5) -> tuple[Array, Array]:
+    """n uniform points of [−half, half]², label 1 inside either circle of ``radius``
+    centred at (±offset, 0) (the two-circles data of LogReg+NN-supervised-2D)."""
+    x = rng.uniform(-half, half, (n, 2))
+    inside = np.zeros(n, dtype=bool)
+    for c in (-offset, offset):
+        inside |= (x[:, 0] - c) ** 2 + x[:, 1] ** 2 < radius**2
+    return x, inside.astype(float)
+
+
 def gaussian_blobs(n: int, mean0: tuple[float, float], mean1: tuple[float, float],
                    std: float, rng: np.random.Generator) -> tuple[Array, Array]:
     """n points of each class around its mean with isotropic standard deviation ``std``."""
