@@ -372,7 +372,12 @@ class DecisionBoundary(View):
     boundary p = 0.5 is drawn as a thick line. ``points`` (n, 2) and ``labels`` (n,) ints
     are the data, one colour per class; ``highlight`` an optional (n,) bool field rings
     points (support vectors, mistakes). ``hyperplanes`` an optional (k, 3) field of lines
-    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed.
+    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed;
+    ``levels`` more probability levels drawn the same way as iso-lines of the map (the
+    curved margins of a kernel machine). ``segments`` an optional (k, 2, 2) field of line
+    segments (slacks of margin violators), labelled ``segments_label``. ``reference`` an
+    optional (ny, nx) field: a second classifier's probability on the same grid, whose
+    p = 0.5 line is drawn in the reference colour and labelled ``reference_label``.
     ``message`` an optional string field written
     over the map when it means nothing (one class, collinear points).
     """
@@ -383,12 +388,17 @@ class DecisionBoundary(View):
     labels: str | None = "labels"
     highlight: str | None = None
     hyperplanes: str | None = None
+    levels: tuple[float, ...] = ()
+    segments: str | None = None
+    segments_label: str = ""
+    reference: str | None = None
+    reference_label: str = ""
     message: str | None = None
     xlabel: str = "x₁"
     ylabel: str = "x₂"
     equal_aspect: bool = False
     _field_attrs = ("probability", "extent", "points", "labels", "highlight", "hyperplanes",
-                    "message")
+                    "segments", "reference", "message")
 
 
 @dataclass(frozen=True)
