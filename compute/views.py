@@ -90,7 +90,8 @@ class Series:
     ``y`` is (n,) or (k, n) for k lines sharing ``x`` (n,) (None: 0..n-1). ``names`` is a
     field of k strings labelling the rows; ``label`` labels a single line. ``style`` is
     "line", "dots", "step" or "fan": many thin rows drawn as one item (a space-time fan of
-    paths), one colour per class when ``classes`` names a (k,) int field.
+    paths), one colour per class when ``classes`` names a (k,) int field; ``class_labels``
+    names the classes in the legend (else only the first class carries ``label``).
     """
 
     y: str
@@ -99,6 +100,7 @@ class Series:
     names: str | None = None
     style: str = "line"
     classes: str | None = None
+    class_labels: tuple[str, ...] = ()
 
     def field_names(self) -> set[str]:
         return {n for n in (self.y, self.x, self.names, self.classes) if n}
