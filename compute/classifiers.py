@@ -168,14 +168,26 @@ class MLP:
 
     def loss_grad(self, theta: Array, x: Array, y: Array) -> tuple[float, Array]:
         """Mean BCE of σ(f(x)) and its gradient by backpropagation."""
-        W1, b1, W2, b2 = self.unpack(theta)
-        a = x @ W1.T + b1
+        loss, grad = self.batch_loss_grad(theta[None], x, y)
+        return float(loss[0]), grad[0]
+
+    def batch_loss_grad(self, thetas: Array, x: Array, y: Array) -> tuple[Array, Array]:
+        """Mean BCE and its gradient for S networks at once: thetas (S, size) → losses (S,),
+        gradients (S, size) (one vectorised backpropagation, e.g. over random seeds)."""
+        h_ = self.hidden
+        W1 = thetas[:, : 2 * h_].reshape(-1, h_, 2)
+        b1, W2 = thetas[:, 2 * h_: 3 * h_], thetas[:, 3 * h_: 4 * h_]
+        b2 = thetas[:, 4 * h_]
+        a = x @ W1.transpose(0, 2, 1) + b1[:, None, :]  # (S, n, H)
         h, dh = self._act(a)
-        z = h @ W2 + b2
+        z = (h @ W2[:, :, None])[:, :, 0] + b2[:, None]
         dz = (sigmoid(z) - y) / len(y)
-        da = np.outer(dz, W2) * dh
-        grad = np.concatenate([(da.T @ x).ravel(), da.sum(0), h.T @ dz, [dz.sum()]])
-        return bce_logits(z, y), grad
+        da = dz[:, :, None] * W2[:, None, :] * dh
+        grad = np.concatenate([(da.transpose(0, 2, 1) @ x).reshape(len(thetas), -1),
+                               da.sum(1), (dz[:, None, :] @ h)[:, 0], dz.sum(1)[:, None]],
+                              axis=1)
+        loss = np.mean(np.logaddexp(0.0, z) - y * z, axis=1)
+        return loss, grad
 
     def hyperplanes(self, theta: Array) -> Array:
         """(H, 3) lines W₁[k]·x + b₁[k] = 0 where hidden unit k switches (a, b, c)."""
