@@ -415,14 +415,14 @@ class OptimizerZoo(Experiment):
         extras = []
         if "PGD" in names:
             pgd = opts[names.index("PGD")]
-            extras.append(("PGD step before projection", np.array([pgd.before, pgd.theta])))
+            extras.append(("PGD unprojected step", np.array([pgd.before, pgd.theta])))
         beta = self.p["beta"]
         extent = self.static["extent"]
         arrows = [arrow(o.theta, o.theta + beta / (1.0 - beta) * (o.theta - o.previous), extent)
                   for n, o in zip(names, opts, strict=True)
                   if n in ("heavy-ball", "Nesterov")]
         if arrows:
-            extras.append(("momentum velocity, coasting βv/(1 − β)", np.concatenate(arrows)))
+            extras.append(("velocity × β/(1 − β)", np.concatenate(arrows)))
         return extras
 
     def _rates(self, names: list[str], record_dist: np.ndarray) -> str:

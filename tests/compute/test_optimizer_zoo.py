@@ -88,7 +88,7 @@ def test_default_frames_shapes_and_static_fields():
     # heavy ball and Nesterov (shaft, two head strokes, NaN: 6 rows each)
     assert f2["paths"].shape == (k + 1, 12, 2)
     assert np.isnan(f2["paths"][:k, 4:]).all()
-    assert list(f2["path_names"])[-1].startswith("momentum velocity")
+    assert list(f2["path_names"])[-1].startswith("velocity")
     assert f2["regions"].shape[0] == 0 and f2["region_names"].shape == (0,)
     assert f2["loss"].shape == (k, 3) and list(f2["loss_step"]) == [0.0, 1.0, 2.0]
     assert (f2["loss"] > 0).all()
@@ -243,7 +243,7 @@ def test_pgd_stays_in_its_ball_and_its_boundary_is_drawn():
     exp.set_steps_per_frame(1000)
     frame = pull(exp, 3)[-1]
     start = np.array(quadratic().start)
-    assert list(frame["path_names"]) == ["GD", "PGD", "PGD step before projection"]
+    assert list(frame["path_names"]) == ["GD", "PGD", "PGD unprojected step"]
     assert frame["paths"].shape[0] == 3
     # the drawn projection joins the unprojected GD step (the extra marker) to PGD's iterate
     seg = frame["paths"][2][:2]
