@@ -31,14 +31,20 @@ TARGET_FPS = 30.0
 DISPLAY_HZ = 60.0
 
 
-def measure(app, window, exp_id: str, frames: int) -> dict:
+def measure(app, window, exp_id: str, frames: int, values: dict | None = None,
+            speed: int | None = None) -> dict:
+    """Median compute and draw time of a displayed frame of ``exp_id`` (at ``values``, a
+    preset's parameters, or the defaults; ``speed`` internal steps per frame, or the
+    experiment's default), and the frame rate they allow."""
     from compute.experiment import checked_frames
     from panels.base import PlotPanel
 
-    page = window.open_experiment(exp_id)
+    page = window.open_experiment(exp_id, values)
     page.close_session()  # this thread pulls the frames itself
     app.processEvents()
     experiment = page.cls(page.session.values)
+    if speed is not None:
+        experiment.set_steps_per_frame(speed)
     source = checked_frames(experiment)
     compute, draw = [], []
     started = time.thread_time()

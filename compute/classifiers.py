@@ -168,14 +168,26 @@ class MLP:
 
     def loss_grad(self, theta: Array, x: Array, y: Array) -> tuple[float, Array]:
         """Mean BCE of σ(f(x)) and its gradient by backpropagation."""
-        W1, b1, W2, b2 = self.unpack(theta)
-        a = x @ W1.T + b1
+        loss, grad = self.batch_loss_grad(theta[None], x, y)
+        return float(loss[0]), grad[0]
+
+    def batch_loss_grad(self, thetas: Array, x: Array, y: Array) -> tuple[Array, Array]:
+        """Mean BCE and its gradient for S networks at once: thetas (S, size) → losses (S,),
+        gradients (S, size) (one vectorised backpropagation, e.g. over random seeds)."""
+        h_ = self.hidden
+        W1 = thetas[:, : 2 * h_].reshape(-1, h_, 2)
+        b1, W2 = thetas[:, 2 * h_: 3 * h_], thetas[:, 3 * h_: 4 * h_]
+        b2 = thetas[:, 4 * h_]
+        a = x @ W1.transpose(0, 2, 1) + b1[:, None, :]  # (S, n, H)
         h, dh = self._act(a)
-        z = h @ W2 + b2
+        z = (h @ W2[:, :, None])[:, :, 0] + b2[:, None]
         dz = (sigmoid(z) - y) / len(y)
-        da = np.outer(dz, W2) * dh
-        grad = np.concatenate([(da.T @ x).ravel(), da.sum(0), h.T @ dz, [dz.sum()]])
-        return bce_logits(z, y), grad
+        da = dz[:, :, None] * W2[:, None, :] * dh
+        grad = np.concatenate([(da.transpose(0, 2, 1) @ x).reshape(len(thetas), -1),
+                               da.sum(1), (dz[:, None, :] @ h)[:, 0], dz.sum(1)[:, None]],
+                              axis=1)
+        loss = np.mean(np.logaddexp(0.0, z) - y * z, axis=1)
+        return loss, grad
 
     def hyperplanes(self, theta: Array) -> Array:
         """(H, 3) lines W₁[k]·x + b₁[k] = 0 where hidden unit k switches (a, b, c)."""
@@ -215,6 +227,35 @@ def circle_threshold(n: int, rng: np.random.Generator, r2: float = 0.5) -> tuple
     """n uniform points of [−1, 1]², label 1 outside the circle x₁² + x₂² = r2."""
     x = rng.uniform(-1.0, 1.0, (n, 2))
     return x, ((x * x).sum(1) > r2).astype(float)
+
+
+def circle_square(n: int, gap: float, rng: np.random.Generator, half: float = 2.0
+                  ) -> tuple[Array, Array]:
+    """A disk inside a square frame: class 0 uniform in the unit disk, class 1 uniform in
+    the square [−half, half]² outside the square of half-side 1 + ``gap``, so the classes
+    are at least ``gap`` apart (n points each; class 1 by rejection from the square)."""
+    r = np.sqrt(rng.uniform(0.0, 1.0, n))
+    t = rng.uniform(0.0, 2 * np.pi, n)
+    x0 = np.column_stack([r * np.cos(t), r * np.sin(t)])
+    inner = 1.0 + gap
+    if inner >= half:
+        raise ValueError(f"gap {gap} leaves no room for the square frame (half-side {half})")
+    x1 = np.empty((0, 2))
+    while len(x1) < n:
+        cand = rng.uniform(-half, half, (2 * n, 2))
+        x1 = np.vstack([x1, cand[np.abs(cand).max(axis=1) > inner]])
+    return np.vstack([x0, x1[:n]]), np.concatenate([np.zeros(n), np.ones(n)])
+
+
+def two_circles(n: int, rng: np.random.Generator, radius: float = 0.7, offset: float = 0.8,
+                half: float = 1.5) -> tuple[Array, Array]:
+    """n uniform points of [−half, half]², label 1 inside either circle of ``radius``
+    centred at (±offset, 0) (the two-circles data of LogReg+NN-supervised-2D)."""
+    x = rng.uniform(-half, half, (n, 2))
+    inside = np.zeros(n, dtype=bool)
+    for c in (-offset, offset):
+        inside |= (x[:, 0] - c) ** 2 + x[:, 1] ** 2 < radius**2
+    return x, inside.astype(float)
 
 
 def gaussian_blobs(n: int, mean0: tuple[float, float], mean1: tuple[float, float],

@@ -105,6 +105,19 @@ class Constraint:
         s = np.linspace(0.0, 2.0 * np.pi, n)
         return c + r * np.stack([np.cos(s), np.sin(s)], axis=-1)
 
+    def region(self, lo: ArrayLike, hi: ArrayLike) -> Array:
+        """A closed polygon (m, 2) of C's part in the window [lo, hi], for shading: the
+        ball, box and ℓ1 ball whole, the half-plane cut to the window (no rows when it
+        misses it), the simplex its segment (no area)."""
+        if self.kind != "half-plane":
+            return self.boundary()
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+        edge = min(self.centre[0] + self.radius, hi[0])
+        if edge <= lo[0]:
+            return np.empty((0, 2))
+        return np.array([[lo[0], lo[1]], [edge, lo[1]], [edge, hi[1]], [lo[0], hi[1]],
+                         [lo[0], lo[1]]])
+
 
 @dataclass(frozen=True)
 class Hyper:

@@ -127,3 +127,84 @@ def sample_bound_rho(delta: Array) -> Array:
             lo, hi = (mid, hi) if g(mid) < 0 else (lo, mid)
         out[i] = 0.5 * (lo + hi)
     return out
+
+
+class LassoPath:
+    """The exact Lasso path w(λ) of ½‖Aw − b‖² + λ‖w‖₁, one breakpoint per :meth:`step`
+    (the homotopy / LARS-Lasso method of Osborne et al. and Efron et al.).
+
+    Between breakpoints w is affine in λ: on the active set 𝒜 with signs s the optimality
+    conditions A_𝒜ᵀ(b − Aw) = λs give w_𝒜(λ) = (A_𝒜ᵀA_𝒜)⁻¹(A_𝒜ᵀb − λs). Starting at
+    λ_max = ‖Aᵀb‖∞ (w = 0 above it), λ decreases until an inactive correlation
+    |a_jᵀ(b − Aw)| reaches λ (j joins) or an active coefficient reaches 0 (it leaves).
+    The path stops at ``lam_min`` or once the active columns span Rᵐ.
+    """
+
+    def __init__(self, A: Array, b: Array, lam_min_ratio: float = 1e-3):
+        self.A, self.b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+        c = self.A.T @ self.b
+        self.lam = float(np.abs(c).max())
+        self.lam_min = lam_min_ratio * self.lam
+        self.w = np.zeros(self.A.shape[1])
+        j = int(np.argmax(np.abs(c)))
+        self.active = [j] if self.lam > 0 else []
+        self.signs = {j: float(np.sign(c[j]))} if self.lam > 0 else {}
+        self.lambdas = [self.lam]
+        self.coefs = [self.w.copy()]
+        self.done = self.lam <= 0.0
+
+    def step(self) -> bool:
+        """Advance to the next breakpoint (or to ``lam_min``); False once the path is done."""
+        if self.done:
+            return False
+        A, act = self.A, self.active
+        s = np.array([self.signs[j] for j in act])
+        Aa = A[:, act]
+        d = np.linalg.solve(Aa.T @ Aa, s)  # dw_𝒜/d(−λ)
+        c = A.T @ (self.b - A @ self.w)  # correlations; |c_𝒜| = λ
+        rate = A.T @ (Aa @ d)  # dc/d(−λ); = s on 𝒜
+        lam, tiny = self.lam, 1e-12 * max(self.lam, 1e-300)
+        t_best, event = lam - self.lam_min, None
+        inactive = np.setdiff1d(np.arange(A.shape[1]), act)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for sign in (1.0, -1.0):  # c_j − t·rate_j = ±(λ − t)
+                t = (lam - sign * c[inactive]) / (1.0 - sign * rate[inactive])
+                ok = np.isfinite(t) & (t > tiny)
+                if ok.any():
+                    i = int(np.argmin(np.where(ok, t, np.inf)))
+                    if t[i] < t_best:
+                        t_best, event = float(t[i]), ("join", int(inactive[i]), sign)
+            t_zero = -self.w[act] / d
+            ok = np.isfinite(t_zero) & (t_zero > tiny)
+            if ok.any():
+                i = int(np.argmin(np.where(ok, t_zero, np.inf)))
+                if t_zero[i] < t_best:
+                    t_best, event = float(t_zero[i]), ("leave", act[i], 0.0)
+        self.w[act] += t_best * d
+        self.lam = lam - t_best
+        if event is None:
+            self.done = True
+        elif event[0] == "join":
+            act.append(event[1])
+            self.signs[event[1]] = event[2]
+            if len(act) >= min(A.shape):
+                self.done = True
+        else:
+            self.w[event[1]] = 0.0
+            act.remove(event[1])
+            del self.signs[event[1]]
+        self.lambdas.append(self.lam)
+        self.coefs.append(self.w.copy())
+        return True
+
+    def at(self, lam: float) -> Array:
+        """w(λ) on the part of the path computed so far (affine between breakpoints; zero
+        above λ_max)."""
+        lams = np.array(self.lambdas)
+        if lam >= lams[0]:
+            return np.zeros_like(self.w)
+        if lam <= lams[-1]:
+            return self.coefs[-1].copy()
+        i = int(np.searchsorted(-lams, -lam))  # lams[i-1] > lam ≥ lams[i]
+        u = (lams[i - 1] - lam) / (lams[i - 1] - lams[i])
+        return (1 - u) * self.coefs[i - 1] + u * self.coefs[i]

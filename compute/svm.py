@@ -1,8 +1,10 @@
-"""The soft-margin linear SVM (§3.2.4) through its dual, solved by SMO: pairs of multipliers
+"""The soft-margin SVM (§3.2.4) through its dual, solved by SMO: pairs of multipliers
 moved along the constraint Σ λ_i y_i = 0, the maximal violating pair first (Keerthi et al.).
 
-Dual, as a minimisation: f(λ) = ½ λᵀQλ − Σ λ_i, Q_ij = y_i y_j x_iᵀx_j, 0 ≤ λ_i ≤ C,
-Σ λ_i y_i = 0. Its gradient G = Qλ − 1 gives G_t = y_t wᵀx_t − 1 with w = Σ λ_i y_i x_i.
+Dual, as a minimisation: f(λ) = ½ λᵀQλ − Σ λ_i, Q_ij = y_i y_j K_ij, 0 ≤ λ_i ≤ C,
+Σ λ_i y_i = 0, with the Gram matrix K_ij = k(x_i, x_j): x_iᵀx_j for the linear SVM, or a
+kernel such as the RBF exp(−γ|x_i − x_j|²). Its gradient G = Qλ − 1 gives
+G_t = y_t f₀(x_t) − 1 with f₀(x) = Σ λ_i y_i k(x_i, x) (= wᵀx, w = Σ λ_i y_i x_i, when linear).
 """
 
 from __future__ import annotations
@@ -86,7 +88,20 @@ class SMO:
 
     @property
     def w(self) -> Array:
+        """Σ λ_i y_i x_i: the normal of the boundary (the linear kernel only)."""
         return (self.lam * self.y) @ self.x
+
+    def decision(self, k_rows: Array) -> Array:
+        """f(x) = Σ λ_i y_i k(x_i, x) + b at points whose kernel rows (m, n) are given."""
+        return k_rows @ (self.lam * self.y) + self.b
+
+    def norm2(self) -> float:
+        """|w|² = λᵀQλ = λᵀ(G + 1), the squared norm of w in the kernel's feature space."""
+        return float(self.lam @ (self.G + 1.0))
+
+    def margins(self) -> Array:
+        """y_i f(x_i) for the training points (= G_i + 1 + y_i b)."""
+        return self.G + 1.0 + self.y * self.b
 
     @property
     def b(self) -> float:
@@ -103,14 +118,15 @@ class SMO:
 
     def dual_value(self) -> float:
         """The dual objective Σλ − ½|w|² (to be maximised)."""
-        w = self.w
-        return float(self.lam.sum() - 0.5 * w @ w)
+        return float(self.lam.sum() - 0.5 * self.norm2())
+
+    def slacks(self) -> Array:
+        """ξ_i = max(0, 1 − y_i f(x_i)) at the current (λ, b)."""
+        return np.maximum(0.0, 1.0 - self.margins())
 
     def primal_value(self) -> float:
-        """½|w|² + C Σ ξ_i with ξ_i = max(0, 1 − y_i(wᵀx_i + b)) at the current (w, b)."""
-        w, b = self.w, self.b
-        xi = np.maximum(0.0, 1.0 - self.y * (self.x @ w + b))
-        return float(0.5 * w @ w + self.C * xi.sum())
+        """½|w|² + C Σ ξ_i with ξ_i = max(0, 1 − y_i f(x_i)) at the current (w, b)."""
+        return float(0.5 * self.norm2() + self.C * self.slacks().sum())
 
     def support(self, tol: float = 1e-7) -> Array:
         """Support vectors: λ_i > 0."""

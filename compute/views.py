@@ -90,7 +90,8 @@ class Series:
     ``y`` is (n,) or (k, n) for k lines sharing ``x`` (n,) (None: 0..n-1). ``names`` is a
     field of k strings labelling the rows; ``label`` labels a single line. ``style`` is
     "line", "dots", "step" or "fan": many thin rows drawn as one item (a space-time fan of
-    paths), one colour per class when ``classes`` names a (k,) int field.
+    paths), one colour per class when ``classes`` names a (k,) int field; ``class_labels``
+    names the classes in the legend (else only the first class carries ``label``).
     """
 
     y: str
@@ -99,6 +100,7 @@ class Series:
     names: str | None = None
     style: str = "line"
     classes: str | None = None
+    class_labels: tuple[str, ...] = ()
 
     def field_names(self) -> set[str]:
         return {n for n in (self.y, self.x, self.names, self.classes) if n}
@@ -137,7 +139,9 @@ class Heatmap(View):
     landscape: ``paths`` (k, n, 2) trajectories padded with NaN, labelled by ``names``
     (or, with ``path_label``, all in one pen under that single legend entry: a fan of many
     paths); ``points`` (m, 2) markers; ``vectors`` = (X, Y, U, V) fields on a grid, drawn as arrows
-    normalised to the grid spacing.
+    normalised to the grid spacing; ``regions`` (r, n, 2) closed polygons padded with NaN (a
+    feasible set), shaded and outlined, labelled by ``region_names`` (a polygon without area,
+    such as a segment, shows as its thick outline).
     """
 
     field: str = "image"
@@ -150,10 +154,13 @@ class Heatmap(View):
     path_label: str | None = None
     points: str | None = None
     vectors: tuple[str, str, str, str] | None = None
+    regions: str | None = None
+    region_names: str | None = None
     xlabel: str = ""
     ylabel: str = ""
     equal_aspect: bool = False
-    _field_attrs = ("field", "extent", "paths", "names", "points", "vectors")
+    _field_attrs = ("field", "extent", "paths", "names", "points", "vectors", "regions",
+                    "region_names")
 
 
 @dataclass(frozen=True)
@@ -367,7 +374,12 @@ class DecisionBoundary(View):
     boundary p = 0.5 is drawn as a thick line. ``points`` (n, 2) and ``labels`` (n,) ints
     are the data, one colour per class; ``highlight`` an optional (n,) bool field rings
     points (support vectors, mistakes). ``hyperplanes`` an optional (k, 3) field of lines
-    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed.
+    a·x + b·y + c = 0 (hidden-unit hyperplanes, margins), drawn thin and dashed;
+    ``levels`` more probability levels drawn the same way as iso-lines of the map (the
+    curved margins of a kernel machine). ``segments`` an optional (k, 2, 2) field of line
+    segments (slacks of margin violators), labelled ``segments_label``. ``reference`` an
+    optional (ny, nx) field: a second classifier's probability on the same grid, whose
+    p = 0.5 line is drawn in the reference colour and labelled ``reference_label``.
     ``message`` an optional string field written
     over the map when it means nothing (one class, collinear points).
     """
@@ -378,12 +390,17 @@ class DecisionBoundary(View):
     labels: str | None = "labels"
     highlight: str | None = None
     hyperplanes: str | None = None
+    levels: tuple[float, ...] = ()
+    segments: str | None = None
+    segments_label: str = ""
+    reference: str | None = None
+    reference_label: str = ""
     message: str | None = None
     xlabel: str = "x₁"
     ylabel: str = "x₂"
     equal_aspect: bool = False
     _field_attrs = ("probability", "extent", "points", "labels", "highlight", "hyperplanes",
-                    "message")
+                    "segments", "reference", "message")
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,9 @@ class CurvesPanel(PlotPanel):
         if classes is None:
             classes = np.zeros(y.shape[0], dtype=int)
         groups = [int(c) for c in np.unique(classes)]
-        names = [series.label if i == 0 else "" for i in range(len(groups))]
+        labels = series.class_labels
+        names = [labels[g] if g < len(labels) else series.label if i == 0 else ""
+                 for i, g in enumerate(groups)]
         self._ensure_rows(si, series, names)
         x = np.arange(y.shape[1], dtype=float) if x is None else np.asarray(x, dtype=float)
         for item, group in zip(self.lines[si], groups, strict=True):

@@ -69,6 +69,17 @@ class DecisionBoundaryPanel(PlotPanel):
         self.boundary.setTransform(QtGui.QTransform.fromTranslate(0.5, 0.5))
         self.hyperplanes = pg.PlotDataItem(connect="pairs")
         self.plot.addItem(self.hyperplanes)
+        self.level_lines = [self._isocurve(level) for level in view.levels]
+        self.reference = self._isocurve(0.5) if view.reference else None
+        # the isocurve cannot enter a legend: an empty line with its pen stands in for it
+        self.reference_key = pg.PlotDataItem()
+        if view.reference:
+            self.plot.addItem(self.reference_key)
+            self.add_legend_entry(self.reference_key, view.reference_label)
+        self.segments = pg.PlotDataItem(connect="pairs")
+        if view.segments:
+            self.plot.addItem(self.segments)
+            self.add_legend_entry(self.segments, view.segments_label)
         self.classes: list[pg.ScatterPlotItem] = []
         self.rings = pg.ScatterPlotItem(pxMode=True)
         self.plot.addItem(self.rings)
@@ -81,6 +92,12 @@ class DecisionBoundaryPanel(PlotPanel):
         self.data: np.ndarray | None = None
         self.extent = (0.0, 1.0, 0.0, 1.0)
         self.style_items()
+
+    def _isocurve(self, level: float) -> pg.IsocurveItem:
+        item = pg.IsocurveItem(level=level, axisOrder="row-major")
+        item.setParentItem(self.image)
+        item.setTransform(QtGui.QTransform.fromTranslate(0.5, 0.5))
+        return item
 
     # -- styling -----------------------------------------------------------------------
     def class_color(self, c: int) -> str:
@@ -98,8 +115,15 @@ class DecisionBoundaryPanel(PlotPanel):
         super().style_items()
         self.image.setLookupTable(self._lut())
         self.boundary.setPen(pg.mkPen(self.theme.foreground, width=self.theme.line_width * 1.5))
-        self.hyperplanes.setPen(self.pen(self.theme.foreground + "A0", 0.7,
-                                         QtCore.Qt.PenStyle.DashLine))
+        dashed = self.pen(self.theme.foreground + "A0", 0.7, QtCore.Qt.PenStyle.DashLine)
+        self.hyperplanes.setPen(dashed)
+        for item in self.level_lines:
+            item.setPen(dashed)
+        reference = self.pen(self.theme.reference, 1.2, QtCore.Qt.PenStyle.DashDotLine)
+        if self.reference is not None:
+            self.reference.setPen(reference)
+        self.reference_key.setPen(reference)
+        self.segments.setPen(self.pen(self.theme.foreground, 0.8))
         for c, item in enumerate(self.classes):
             item.setBrush(pg.mkBrush(self.class_color(c)))
             item.setPen(pg.mkPen(self.theme.foreground, width=max(1.0, self.theme.line_width / 2)))
@@ -128,6 +152,13 @@ class DecisionBoundaryPanel(PlotPanel):
             pts = np.asarray(frame[view.points], dtype=float).reshape(-1, 2)
             mask = np.asarray(frame[view.highlight], dtype=bool)
             self.rings.setData(pts[mask, 0], pts[mask, 1])
+        if view.reference and view.reference in frame and self.changed(frame, view.reference):
+            ref = np.asarray(frame[view.reference], dtype=float)
+            ref = np.where(np.isfinite(ref), ref, 0.5)
+            self.reference.setData(ref if np.ptp(ref) > FLAT else None)
+        if view.segments and view.segments in frame:
+            seg = np.asarray(frame[view.segments], dtype=float).reshape(-1, 2)
+            self.segments.setData(seg[:, 0], seg[:, 1], connect="pairs")
         if view.hyperplanes and view.hyperplanes in frame:
             seg = line_segments(np.asarray(frame[view.hyperplanes], dtype=float), self.extent)
             self.hyperplanes.setData(seg[:, 0], seg[:, 1], connect="pairs")
@@ -155,11 +186,15 @@ class DecisionBoundaryPanel(PlotPanel):
             self.image.setLookupTable(None)
             self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
             self.boundary.setData(None)
+            for item in self.level_lines:
+                item.setData(None)
         else:
             self.image.setLookupTable(self._lut())
             self.image.setImage(p.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
             # p ≈ ½ everywhere: the level set p = ½ is rounding noise, not a boundary
             self.boundary.setData(p if np.ptp(p) > FLAT else None)
+            for item in self.level_lines:
+                item.setData(p if np.ptp(p) > FLAT else None)
         x0, x1, y0, y1 = self.extent
         self.image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
 

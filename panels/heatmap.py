@@ -19,6 +19,10 @@ from compute.views import Heatmap
 from .base import PlotPanel
 from .theme import Theme
 
+REGION_Z = 1  # shaded sets above the image and arrows, below the paths and markers
+PATH_Z = 2
+REGION_FILL = "#FFFFFF60"  # a light veil: visible on every colour map
+
 
 class HeatmapPanel(PlotPanel):
     """A :class:`compute.views.Heatmap` view."""
@@ -35,9 +39,12 @@ class HeatmapPanel(PlotPanel):
         self.contours: list[pg.IsocurveItem] = []
         self.arrows = pg.PlotDataItem(connect="pairs")
         self.plot.addItem(self.arrows)
+        self.region_items: list[pg.PlotDataItem] = []
+        self.region_names: list[str] = []
         self.path_items: list[pg.PlotDataItem] = []
         self.path_names: list[str] = []
         self.points = pg.ScatterPlotItem(pxMode=True)
+        self.points.setZValue(PATH_Z + 1)
         self.plot.addItem(self.points)
         self.set_labels(view.xlabel, view.ylabel)
         if view.equal_aspect:
@@ -55,6 +62,8 @@ class HeatmapPanel(PlotPanel):
         self.arrows.setPen(pg.mkPen(self.theme.foreground + "B0", width=thin))
         for i, item in enumerate(self.path_items):
             item.setPen(self.path_pen(i))
+        for item in self.region_items:
+            item.setPen(self.region_pen())
         axis = self.colorbar.getAxis("right") if hasattr(self.colorbar, "getAxis") else None
         if axis is not None:
             axis.setTextPen(pg.mkPen(self.theme.foreground))
@@ -70,6 +79,10 @@ class HeatmapPanel(PlotPanel):
         if view.paths and view.paths in frame:
             names = [str(s) for s in frame[view.names]] if view.names in frame else []
             self._set_paths(np.asarray(frame[view.paths], dtype=float), names)
+        if view.regions and view.regions in frame:
+            names = ([str(s) for s in frame[view.region_names]]
+                     if view.region_names in frame else [])
+            self._set_regions(np.asarray(frame[view.regions], dtype=float), names)
         if view.points and view.points in frame:
             pts = np.asarray(frame[view.points], dtype=float).reshape(-1, 2)
             ok = np.isfinite(pts).all(axis=1)
@@ -157,6 +170,7 @@ class HeatmapPanel(PlotPanel):
             self.path_items = []
             for i, name in enumerate(names):
                 item = pg.PlotDataItem(pen=self.path_pen(i))
+                item.setZValue(PATH_Z)
                 self.plot.addItem(item)
                 self.path_items.append(item)
                 if i == 0 or not self.view.path_label:  # a fan: one entry for all
@@ -164,6 +178,31 @@ class HeatmapPanel(PlotPanel):
             self.path_names = names
         for item, path in zip(self.path_items, paths, strict=True):
             item.setData(path[:, 0], path[:, 1], connect="finite")
+
+    def region_pen(self):
+        """A shaded set's outline: thick, dashed, in the text colour (not a path's colour)."""
+        return self.pen(self.theme.foreground, 1.5, QtCore.Qt.PenStyle.DashLine)
+
+    def _set_regions(self, regions: np.ndarray, names: list[str]) -> None:
+        """Shaded closed polygons (NaN rows pad each to the common length)."""
+        names = (names + [f"region {i}" for i in range(len(names), len(regions))])[
+            : len(regions)]
+        if names != self.region_names:
+            for item in self.region_items:
+                self.plot.removeItem(item)
+                self.remove_legend_entry(item)
+            self.region_items = []
+            for name in names:
+                item = pg.PlotDataItem(pen=self.region_pen(), fillLevel="enclosed",
+                                       fillBrush=pg.mkBrush(REGION_FILL))
+                item.setZValue(REGION_Z)
+                self.plot.addItem(item)
+                self.region_items.append(item)
+                self.add_legend_entry(item, name)
+            self.region_names = names
+        for item, poly in zip(self.region_items, regions, strict=True):
+            poly = poly[np.isfinite(poly).all(axis=1)]
+            item.setData(poly[:, 0], poly[:, 1])
 
     def fixed_range(self):
         """The image's extent frames the view (overlays far outside must not zoom it away)."""

@@ -4,6 +4,7 @@ tiny ReLU classifier of a ring against its background."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -97,7 +98,11 @@ class AdaptiveReluRing(Experiment):
         "mode models A, B, C are AdaGrad, RMSProp and Adam training the same initial network "
         "(Figs 3.5–3.6); in the widths mode A–D are RMSProp at H = 2, 4, 8 and 32 (Figs "
         "3.7–3.8). The background "
-        "overlaps the ring, so even the best classifier makes mistakes (Bayes accuracy)."
+        "overlaps the ring, so even the best classifier makes mistakes (Bayes accuracy). "
+        "The same models are trained from further random initialisations alongside: the "
+        "seeds panel shows the mean loss over seeds with a band of ± one standard "
+        "deviation, growing as training proceeds (Exercise 3.3.2), and the trajectory "
+        "panel follows two weights, W₁[0,0] and W₂[0,0], of each model's main run."
     )
     equations = (
         r"$f_\theta(x) = W_2\,\mathrm{ReLU}(W_1x + b_1) + b_2,\quad p = \sigma(f_\theta(x))$",
@@ -115,6 +120,10 @@ class AdaptiveReluRing(Experiment):
         "The file adaptive_relu_2D_H2_rmsprop_decision.png of Fig 3.6 was overwritten by the "
         "width sweep's ..._H2_RMSProp_decision.png on a case-insensitive file system; the "
         "lab draws both runs live.",
+        "The seeds panel trains every model from the seeds s, s + 1, …, s + S − 1 (the "
+        "main run is seed s) on the same data; Exercise 3.3.2 asks for means and variances "
+        "of the loss curves over seeds. The trajectory panel is the older notebook's "
+        "\"parameter trajectories in a 2D slice\" figure in the (W₁[0,0], W₂[0,0]) plane.",
     )
     params = (
         Choice("mode", "optimizers", MODES,
@@ -134,6 +143,9 @@ class AdaptiveReluRing(Experiment):
         Int("n", 200, 20, 2000, label="points per class"),
         Float("flip", 0.0, 0.0, 0.4, label="label-flip rate"),
         Float("input_noise", 0.0, 0.0, 1.0, label="input noise σ"),
+        Int("seeds", 5, 1, 20, label="seeds for the statistics",
+            help="Initialisations trained per model for the mean ± std panel (1: only the "
+                 "main run)."),
         Seed(help="Seed of the initial weights (the data use seed 0, as the notebook)."),
     )
     views = (
@@ -143,12 +155,22 @@ class AdaptiveReluRing(Experiment):
           for i, title in enumerate(("Model A", "Model B", "Model C", "Model D"))),
         Curves("loss", "Training loss", series=(Series("loss", x="epoch", names="names"),),
                hlines=("ln2",), logy=True, xlabel="epoch", ylabel="cross-entropy"),
+        Curves("seeds", "Loss over seeds: mean ± std",
+               series=(Series("seed_mean", x="epoch", names="names"),
+                       Series("seed_band", x="epoch", style="fan", classes="band_model",
+                              label="mean ± std over seeds")),
+               hlines=("ln2",), logy=True, xlabel="epoch", ylabel="cross-entropy"),
+        Curves("trajectory", "Two weights along training",
+               series=tuple(Series(f"traj_w2_{i}", x=f"traj_w1_{i}", names=f"traj_name{i}")
+                            for i in range(4)),
+               xlabel="W₁[0,0]", ylabel="W₂[0,0]"),
         Readout("numbers", "Numbers", area="bottom", lines=(
             ("step", "epoch", "{:d}"),
             ("models", "models", "{}"),
             ("acc_text", "accuracy", "{}"),
             ("circ_text", "circularity", "{}"),
             ("bayes", "Bayes accuracy", "{:.3f}"),
+            ("seeds_text", "seeds", "{}"),
             ("status", "status", "{}"),
         )),
     )
@@ -165,8 +187,17 @@ class AdaptiveReluRing(Experiment):
         "circ_text": "circularities, std/mean of the boundary radius ('open' if not closed)",
         "bayes": "accuracy of the Bayes rule of the generating model",
         "status": "'running', 'done' or which model diverged",
+        "seed_mean": "(k, m) mean over the seeds of the training loss",
+        "seed_band": "(2k, m) mean − std and mean + std over the seeds, model by model",
+        "band_model": "(2k,) the model of each band row",
+        "seeds_text": "seeds trained and still running",
+        **{f"traj_w1_{i}": f"(m,) W₁[0,0] of model {i + 1} along training (empty if absent)"
+           for i in range(4)},
+        **{f"traj_w2_{i}": f"(1, m) W₂[0,0] of model {i + 1} along training" for i in range(4)},
+        **{f"traj_name{i}": f"(1,) the label of model {i + 1}'s trajectory" for i in range(4)},
     }
     history_fields = ("epoch", "loss")
+    nonfinite_fields = frozenset({"seed_mean", "seed_band"})
     default_steps_per_frame = 5
     max_steps_per_frame = 500
 
@@ -216,45 +247,84 @@ class AdaptiveReluRing(Experiment):
             return p["lr_rmsprop"]
         return p["lr_adam"]
 
+    def _hyper(self, name: str) -> Hyper:
+        return Hyper(lr=self.lr(name), rho=self.p["rho"], beta1=0.9, beta2=0.999, eps=1e-8,
+                     eps_inside_root=False)
+
     def frames(self) -> Iterator[Frame]:
         p = self.p
         nets = [cl.MLP(h, "relu") for _, h in self.runs]
-        opts = [create(name, net.init(np.random.default_rng(p["seed"]), 0.5))
+        seeds = p["seeds"]
+        # one optimizer per model runs every seed at once: row 0 is the main run (seed s),
+        # rows 1 … S − 1 the seeds s + 1 … for the statistics panel
+        opts = [create(name, np.stack([net.init(np.random.default_rng(p["seed"] + j), 0.5)
+                                       for j in range(seeds)]))
                 for (name, _), net in zip(self.runs, nets, strict=True)]
-        status = ["running"] * len(opts)
-        record = History(shape=(len(opts),), capacity=2048)
+        alive = np.ones((len(nets), seeds), dtype=bool)  # (model, seed) not blown up
+        status = ["running"] * len(nets)
+        k = len(nets)
+        record = History(shape=(k,), capacity=2048)
+        seed_record = History(shape=(seeds, k), capacity=2048)
+        traj = History(shape=(k, 2), capacity=2048)
         epoch = 0
 
-        def losses() -> list[float]:
-            return [net.loss_grad(o.theta, self.x, self.y)[0] if s == "running" else np.nan
-                    for net, o, s in zip(nets, opts, status, strict=True)]
+        current: list[np.ndarray] = [np.zeros(seeds)] * k  # losses (S,) per model
 
-        record.append(0, losses())
+        def grad(i: int, theta: np.ndarray) -> np.ndarray:
+            """The gradient the optimizer asks for; its loss comes free and is kept (the
+            adaptive methods evaluate it once per step, at the current weights)."""
+            current[i], g = nets[i].batch_loss_grad(theta, self.x, self.y)
+            return g
+
+        def weights() -> list[list[float]]:  # W₁[0,0] = θ[0], W₂[0,0] = θ[3H], main runs
+            return [[o.theta[0, 0], o.theta[0, 3 * net.hidden]]
+                    for net, o in zip(nets, opts, strict=True)]
+
+        def log(epoch: int, w: list[list[float]]) -> None:
+            """Record the kept losses (those of the weights of ``epoch``) and weights w."""
+            losses = np.stack([np.where(a, c, np.nan)
+                               for c, a in zip(current, alive, strict=True)], axis=1)
+            record.append(epoch, losses[0])
+            seed_record.append(epoch, losses)
+            traj.append(epoch, w)
+
+        logged = -1  # the last epoch recorded
         while True:
             done = epoch >= p["epochs"]
             if epoch % self.steps_per_frame == 0 or done:
-                yield self._frame(epoch, nets, opts, record, status, done)
+                if logged < epoch:  # the losses of these weights are not known yet
+                    for i, (net, o) in enumerate(zip(nets, opts, strict=True)):
+                        current[i] = net.batch_loss_grad(o.theta, self.x, self.y)[0]
+                    log(epoch, weights())
+                    logged = epoch
+                yield self._frame(epoch, nets, opts, record, status, done, seed_record, traj,
+                                  alive)
             if done:
                 return
+            w = weights()
             if not self.message:
-                for i, ((name, _), net, opt) in enumerate(zip(self.runs, nets, opts,
-                                                              strict=True)):
-                    if status[i] != "running":
+                for i, ((name, _), opt) in enumerate(zip(self.runs, opts, strict=True)):
+                    if not alive[i].any():
                         continue
-                    hyper = Hyper(lr=self.lr(name), rho=p["rho"], beta1=0.9, beta2=0.999,
-                                  eps=1e-8, eps_inside_root=False)
                     last = opt.theta
-                    opt.step(lambda th, net=net: net.loss_grad(th, self.x, self.y)[1], hyper)
-                    if not np.isfinite(opt.theta).all() or np.abs(opt.theta).max() > BOUND:
-                        opt.theta = last
-                        status[i] = f"diverged at epoch {epoch + 1}"
+                    opt.step(lambda th, i=i: grad(i, th), self._hyper(name))
+                    bad = ~np.isfinite(opt.theta).all(axis=1)
+                    bad |= np.abs(np.nan_to_num(opt.theta, nan=np.inf)).max(axis=1) > BOUND
+                    bad &= alive[i]
+                    if bad.any():  # frozen at their last good weights, left out from now
+                        opt.theta = np.where(bad[:, None], last, opt.theta)
+                        alive[i] &= ~bad
+                        if bad[0]:
+                            status[i] = f"diverged at epoch {epoch + 1}"
                 if all(s != "running" for s in status):
                     raise Diverged(epoch + 1, "every model's weights blew up")
+            if logged < epoch:  # the step evaluated the losses of the epoch's weights
+                log(epoch, w)
+                logged = epoch
             epoch += 1
-            record.append(epoch, losses())
 
     def _frame(self, epoch: int, nets: list, opts: list, record: History, status: list[str],
-               done: bool) -> Frame:
+               done: bool, seed_record: History, traj: History, alive: np.ndarray) -> Frame:
         names = [f"{'ABCD'[i]}: " + (name if self.p["mode"] == "optimizers" else f"H = {h}")
                  for i, (name, h) in enumerate(self.runs)]
         models = (f"{', '.join(names)} (H = {self.p['hidden']})"
@@ -270,7 +340,7 @@ class AdaptiveReluRing(Experiment):
         accs, circs = [], []
         for i in range(4):
             if i < len(opts):
-                net, theta = nets[i], opts[i].theta
+                net, theta = nets[i], opts[i].theta[0]
                 frame[f"prob{i}"] = cl.sigmoid(net.logits(theta, self.grid)).reshape(GRID, GRID)
                 frame[f"planes{i}"] = net.hyperplanes(theta)
                 accs.append(cl.accuracy(cl.sigmoid(net.logits(theta, self.x)), self.y))
@@ -284,4 +354,26 @@ class AdaptiveReluRing(Experiment):
         frame["circ_text"] = ", ".join(f"{n[0]} {c}" for n, c in zip(names, circs, strict=True))
         bad = [f"{n}: {s}" for n, s in zip(names, status, strict=True) if s != "running"]
         frame["status"] = "; ".join(bad) if bad else ("done" if done else "running")
+        runs = seed_record.values  # (m, S, k)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a model diverged in every seed
+            mean = np.nanmean(runs, axis=1).T
+            std = np.nanstd(runs, axis=1).T
+        k = len(opts)
+        frame["seed_mean"] = mean
+        frame["seed_band"] = np.stack([mean - std, mean + std], axis=1).reshape(2 * k, -1)
+        frame["band_model"] = np.repeat(np.arange(k), 2)
+        seeds = alive.shape[1]
+        frame["seeds_text"] = (f"{seeds} (seeds {self.p['seed']}–{self.p['seed'] + seeds - 1})"
+                               f", {int(alive.all(axis=0).sum())} without a diverged model")
+        w = traj.values  # (m, k, 2)
+        for i in range(4):
+            if i < k:
+                frame[f"traj_w1_{i}"] = w[:, i, 0].copy()
+                frame[f"traj_w2_{i}"] = w[None, :, i, 1].copy()
+                frame[f"traj_name{i}"] = np.array([names[i]])
+            else:
+                frame[f"traj_w1_{i}"] = np.zeros(0)
+                frame[f"traj_w2_{i}"] = np.zeros((1, 0))
+                frame[f"traj_name{i}"] = np.array([""])
         return frame

@@ -18,6 +18,7 @@ from ..views import Curves, Heatmap, Readout, Series
 
 GRID = 80
 NN_MODES = ("slice", "full", "full-reslice")
+DIRECTIONS = ("coordinates", "random", "filter-normalised")
 RESLICE_EVERY = 10  # frames between re-slicings through the current parameters
 BOUND = 1e6
 TRUTH = (0.5, -1.0, 0.8)
@@ -45,6 +46,34 @@ class TanhNet:
         r = self.predict(theta, x) - y
         return 0.5 * (r * r).mean(-1)
 
+    def slice_directions(self, kind: str, theta0: np.ndarray, rng: np.random.Generator
+                         ) -> np.ndarray:
+        """Two directions (4H+1, 2) spanning the slice through ``theta0``.
+
+        coordinates: the unit vectors of W₁[0,0] and W₂[0,0] (the notebook's slice);
+        random: two Gaussian directions made orthonormal (Gram–Schmidt); filter-normalised
+        (Li et al. 2018): Gaussian directions whose every filter — the incoming weights of
+        a unit — is rescaled to the norm of the same filter of θ₀ (hidden unit k: W₁[k];
+        the output unit: W₂), biases not moved.
+        """
+        h, size = self.h, 3 * self.h + 1
+        if kind == "coordinates":
+            d = np.zeros((size, 2))
+            d[0, 0] = d[2 * h, 1] = 1.0
+            return d
+        g = rng.standard_normal((size, 2))
+        if kind == "random":
+            q, r = np.linalg.qr(g)
+            return q * np.sign(np.diag(r))  # a fixed sign convention
+        g[h:2 * h] = 0.0  # b₁
+        g[3 * h] = 0.0  # b₂
+        for col in range(2):
+            d = g[:, col]
+            d[:h] *= np.abs(theta0[:h]) / np.maximum(np.abs(d[:h]), 1e-300)  # W₁[k], scalar
+            w2 = slice(2 * h, 3 * h)
+            d[w2] *= np.linalg.norm(theta0[w2]) / max(float(np.linalg.norm(d[w2])), 1e-300)
+        return g
+
     def grad(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """∇θ of ½·mean (ŷ − y)² by backpropagation, for θ (4H+1,)."""
         h = self.h
@@ -69,11 +98,14 @@ class ConvexVsNonconvex(Experiment):
         "every start slides to the one minimum, stably only for η < 2/mean x⁴, fastest at "
         "η = 2/(λmin + λmax) where the error shrinks by (κ − 1)/(κ + 1) per step. Right: a "
         "network ŷ = W₂ tanh(W₁x + b₁) + b₂ with four hidden units fits the same data; the "
-        "map is its loss over a slice in which only W₁[0,0] and W₂[0,0] move (by α and β) "
-        "from the initial weights. The slice is not convex: valleys separated by a "
-        "saddle-like ridge, so starts on either side end in different places. Gradient "
-        "noise σ can carry an iterate over the ridge. In the full mode every weight is "
-        "trained and only the two sliced coordinates are drawn: the map is then the "
+        "map is its loss over a slice θ₀ + αd₁ + βd₂ through the initial weights: by "
+        "default only W₁[0,0] and W₂[0,0] move (d₁, d₂ their unit vectors, as in the "
+        "notebook); random directions, or random ones rescaled filter by filter to the "
+        "weights (filter normalisation), show other planes through the same point. The "
+        "slice is not convex: valleys separated by a saddle-like ridge, so starts on "
+        "either side end in different places. Gradient noise σ can carry an iterate over "
+        "the ridge. In the full mode every weight is trained and only the projection on "
+        "the slice (α, β) is drawn: the map is then the "
         "landscape seen from the start, and re-slicing redraws it through the current "
         "weights — the landscape itself moves."
     )
@@ -83,7 +115,7 @@ class ConvexVsNonconvex(Experiment):
         r"$\|w_t - w^*\| \leq \left(\frac{\kappa-1}{\kappa+1}\right)^t \|w_0 - w^*\|"
         r"\ \ \mathrm{at}\ \ \eta = \frac{2}{\lambda_{\min} + \lambda_{\max}}$",
         r"$\hat y = W_2 \tanh(W_1 x + b_1) + b_2,\quad"
-        r" W_1[0,0] = W_1^0[0,0] + \alpha,\ \ W_2[0,0] = W_2^0[0,0] + \beta$",
+        r" \theta(\alpha, \beta) = \theta_0 + \alpha d_1 + \beta d_2$",
         r"$\theta_{t+1} = \theta_t - \eta\,(\nabla L(\theta_t) + \sigma\,\xi_t)$",
     )
     book_notes = (
@@ -93,6 +125,10 @@ class ConvexVsNonconvex(Experiment):
         "The notebook saves convex_quad_loss_contours.png; the book calls the figure "
         "convex_quadratic_loss_contours.png. The notebook has no gradient-descent code "
         "(Exercise 3.2.1 leaves it to the reader); the lab adds it.",
+        "The notebook's slice moves W₁[0,0] and W₂[0,0]; the catalogue also asks for random "
+        "and filter-normalised directions (Li et al., Visualizing the loss landscape of "
+        "neural nets, 2018), drawn here from the direction seed. With directions that are "
+        "not orthonormal, (α, β) are the coordinates of θ − θ₀ projected on the plane.",
     )
     params = (
         Float("noise", 0.2, 0.0, 1.0, label="data noise"),
@@ -107,6 +143,12 @@ class ConvexVsNonconvex(Experiment):
         Int("starts", 4, 1, 8, label="starts", help="Starts spread on a ring around the "
                                                     "centre of each map."),
         Int("steps", 200, 1, 10_000),
+        Choice("directions", "coordinates", DIRECTIONS, label="slice directions",
+               help="coordinates: W₁[0,0] and W₂[0,0] (the notebook); random: two "
+                    "orthonormal Gaussian directions; filter-normalised: Gaussian directions "
+                    "rescaled filter by filter to the initial weights."),
+        Int("direction_seed", 0, 0, 10_000, label="direction seed",
+            help="Seed of the random and filter-normalised directions."),
         Choice("nn_mode", "slice", NN_MODES, label="network training",
                help="slice: GD on (α, β) only; full: GD on every weight, drawn projected on "
                     "the slice; full-reslice: the map is redrawn through the current "
@@ -120,7 +162,7 @@ class ConvexVsNonconvex(Experiment):
                 names="convex_names", points="convex_points", xlabel="w₁", ylabel="w₂"),
         Heatmap("nonconvex", "Non-convex: network loss over a 2D slice", field="nn_map",
                 extent="nn_extent", contours=20, paths="nn_paths", names="nn_names",
-                points="nn_points", xlabel="α (W₁[0,0] shift)", ylabel="β (W₂[0,0] shift)"),
+                points="nn_points", xlabel="α (along d₁)", ylabel="β (along d₂)"),
         Curves("loss_convex", "Convex loss vs step",
                series=(Series("loss_convex", x="loss_step", names="start_names"),),
                hlines=("ls_loss",), logy=True, xlabel="step", ylabel="½ mean squared error"),
@@ -138,6 +180,7 @@ class ConvexVsNonconvex(Experiment):
             ("eta_max", "stable for η <", "{:.4g}"),
             ("best_text", "best η (rate)", "{}"),
             ("nn_text", "network ends (α, β)", "{}"),
+            ("slice_text", "slice directions d₁, d₂", "{}"),
         )),
     )
     frame_fields: ClassVar[dict[str, str]] = {
@@ -159,6 +202,7 @@ class ConvexVsNonconvex(Experiment):
         "ls_loss": "the minimal convex loss",
         "best_text": "2/(λmin + λmax) and its rate (κ − 1)/(κ + 1)",
         "nn_text": "final (α, β) of the network paths",
+        "slice_text": "what d₁ and d₂ are",
     }
     history_fields = ("loss_step", "loss_convex", "loss_nn", "convex_paths", "nn_paths")
     nonfinite_fields = frozenset({"convex_paths", "nn_paths", "loss_convex", "loss_nn",
@@ -178,8 +222,9 @@ class ConvexVsNonconvex(Experiment):
         self.w_ls = np.linalg.lstsq(self.design, self.y, rcond=None)[0]
         self.net = TanhNet(p["hidden"])
         self.theta0 = self.net.init(p["init_scale"], rs)
-        h = p["hidden"]
-        self.i1, self.i2 = 0, 2 * h  # W₁[0,0] and W₂[0,0] in θ
+        self.D = self.net.slice_directions(p["directions"], self.theta0,
+                                           backend.rng(p["direction_seed"], 2))
+        self.G_inv = np.linalg.inv(self.D.T @ self.D)
         x2, x4 = float(np.mean(self.x ** 2)), float(np.mean(self.x ** 4))
         x3 = float(np.mean(self.x ** 3))
         self.hess = np.array([[x2, x3], [x3, x4]])
@@ -211,13 +256,15 @@ class ConvexVsNonconvex(Experiment):
     def convex_grad(self, w12: np.ndarray) -> np.ndarray:
         return self.hess @ (w12 - self.w_ls[1:])
 
+    def ab_of(self, theta: np.ndarray) -> np.ndarray:
+        """(α, β) of parameter vectors (..., 4H+1): the coordinates of θ − θ₀ projected on
+        the plane of d₁, d₂ (for the coordinate slice: the shifts of W₁[0,0], W₂[0,0])."""
+        return ((theta - self.theta0) @ self.D) @ self.G_inv
+
     def _on_slice(self, base: np.ndarray, ab: np.ndarray) -> np.ndarray:
-        """Parameter vectors (..., 4H+1): ``base`` with W₁[0,0], W₂[0,0] shifted by (α, β)
-        from the initial weights."""
-        theta = np.broadcast_to(base, (*ab.shape[:-1], base.size)).copy()
-        theta[..., self.i1] = self.theta0[self.i1] + ab[..., 0]
-        theta[..., self.i2] = self.theta0[self.i2] + ab[..., 1]
-        return theta
+        """Parameter vectors (..., 4H+1): ``base`` with its part in the plane of d₁, d₂
+        replaced by θ₀ + αd₁ + βd₂ (base = θ₀: the slice through the initial weights)."""
+        return base + (ab - self.ab_of(base)) @ self.D.T
 
     def _slice_map(self, base: np.ndarray) -> np.ndarray:
         loss = self.net.loss(self._on_slice(base, self._grid(self.nn_extent)), self.x, self.y)
@@ -242,9 +289,8 @@ class ConvexVsNonconvex(Experiment):
         step = 0
         nn_map = self.nn_map
 
-        def ab_of(th: np.ndarray) -> np.ndarray:
-            return np.column_stack([th[:, self.i1] - self.theta0[self.i1],
-                                    th[:, self.i2] - self.theta0[self.i2]])
+        ab_of = self.ab_of
+        to_plane = self.D @ self.D.T  # GD on (α, β) moves θ by −η D Dᵀ(g + σξ)
 
         def sample() -> None:
             lc = np.where(alive_c, self.convex_loss(w), np.nan)
@@ -269,12 +315,11 @@ class ConvexVsNonconvex(Experiment):
                 w = w - lr * (g + sigma * noise.standard_normal(w.shape))
                 for i in range(k):
                     gi = self.net.grad(thetas[i], self.x, self.y)
+                    xi = noise.standard_normal(gi.shape)
+                    move = gi + sigma * xi
                     if p["nn_mode"] == "slice":
-                        mask = np.zeros_like(gi)
-                        mask[[self.i1, self.i2]] = 1.0
-                        gi = gi * mask
-                    xi = noise.standard_normal(gi.shape) * (gi != 0)
-                    thetas[i] = thetas[i] - lr * (gi + sigma * xi)
+                        move = to_plane @ move
+                    thetas[i] = thetas[i] - lr * move
                 bad_c = ~np.isfinite(w).all(1) | (np.abs(w).max(1) > BOUND)
                 bad_n = ~np.isfinite(thetas).all(1) | (np.abs(thetas).max(1) > BOUND)
                 alive_c &= ~bad_c
@@ -315,4 +360,10 @@ class ConvexVsNonconvex(Experiment):
             "best_text": f"{2.0 / (lmin + lmax):.4g} ({(kappa - 1) / (kappa + 1):.3g})",
             "ls_loss": float(self.convex_loss(self.w_ls[1:])),
             "nn_text": "; ".join(f"({a:.2f}, {b:.2f})" for a, b in ab),
+            "slice_text": {"coordinates": "unit vectors of W₁[0,0] and W₂[0,0]",
+                           "random": "orthonormal Gaussian (seed "
+                                     f"{self.p['direction_seed']})",
+                           "filter-normalised": "Gaussian, filter-normalised (seed "
+                                                f"{self.p['direction_seed']})"
+                           }[self.p["directions"]],
         }

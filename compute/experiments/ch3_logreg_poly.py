@@ -12,23 +12,30 @@ from .. import backend
 from .. import classifiers as cl
 from ..experiment import Experiment, Frame
 from ..history import History
+from ..lbfgs import LBFGS
 from ..params import Bool, Choice, Float, Int, ParamError, Seed
 from ..registry import register
 from ..views import Curves, DecisionBoundary, Readout, Series
 
 GRID = 120
-DATASETS = ("ellipse-ring", "circle-threshold", "xor-clouds")
-SOLVERS = ("GD", "Newton")
+DATASETS = ("ellipse-ring", "circle-threshold", "circle-square", "two-circles", "xor-clouds")
+SOLVERS = ("GD", "Newton", "L-BFGS")
 SWEEP = 201  # points of the sensitivity curve
 MAX_DEGREE = 6
 
 
-def make_data(name: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The data set ``name`` with n points per class (circle-threshold: 2n points in all)."""
+def make_data(name: str, n: int, rng: np.random.Generator, gap: float = 0.3
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The data set ``name`` with n points per class (circle-threshold and two-circles: 2n
+    uniform points in all, labelled by the region they fall in)."""
     if name == "ellipse-ring":
         return cl.ellipse_ring(n, rng)
     if name == "circle-threshold":
         return cl.circle_threshold(2 * n, rng)
+    if name == "circle-square":
+        return cl.circle_square(n, gap, rng)
+    if name == "two-circles":
+        return cl.two_circles(2 * n, rng)
     x, y = cl.xor_data(max(1, n // 2), 0.15, rng)
     return x - 0.5, y
 
@@ -47,12 +54,15 @@ class LogRegPolynomialFeatures(Experiment):
         "x₁ⁱx₂ʲ up to the chosen degree (degree 2: 1, x₁, x₂, x₁², x₁x₂, x₂²). The "
         "boundary φ(x)ᵀω = 0 is a line on the left and a conic (degree 2) or a wigglier "
         "curve on the right. The loss stays convex in ω for any features, so gradient "
-        "descent (or Newton's method) finds the one minimum — when there is one: on data "
+        "descent (or Newton's method, or L-BFGS) finds the one minimum — when there is one: "
+        "on data "
         "that the features separate the loss only tends to 0 as |ω| grows, and ω depends on "
         "when training stops. An L2 penalty (strength 1/C, as in scikit-learn) makes the "
         "minimiser unique and finite. Feature columns are standardised before training. The "
         "bottom panel sweeps one coefficient of the right-hand model around its current value "
-        "(Exercise 3.1.2): a sharp valley means a stiff direction of the loss."
+        "(Exercise 3.1.2): a sharp valley means a stiff direction of the loss. A disk inside "
+        "a square frame needs a conic; two separate disks need degree 4 (the product of the "
+        "two circles' equations)."
     )
     equations = (
         r"$P(y{=}1\,|\,x) = \sigma(\phi(x)^T\omega),\quad"
@@ -67,20 +77,32 @@ class LogRegPolynomialFeatures(Experiment):
         "LogReg2D.ipynb; its clean section (inner ellipse vs elliptic ring, seed 0) is the "
         "default data set here.",
         "The notebook fits with scikit-learn (L2 penalty, C = 1, L-BFGS). The lab trains by "
-        "gradient descent or Newton's method on the same penalised loss written as a mean: "
+        "gradient descent, Newton's method or its own L-BFGS (memory 10, Armijo "
+        "backtracking, one iteration per step) on the same penalised loss written as a mean: "
         "mean cross-entropy + ‖ω‖²/(2CN), the bias unpenalised, feature columns standardised.",
+        "The notebook's older cells fit a circle against a square with a gap and, in the "
+        "two-circles cell, label points inside either of two disks; the lab's circle-square "
+        "data put class 0 uniformly in the unit disk and class 1 uniformly in the square "
+        "[−2, 2]² outside the square of half-side 1 + gap; the two circles are the "
+        "notebook's (radius 0.7, centres (±0.8, 0), points uniform in [−1.5, 1.5]²).",
     )
     params = (
         Choice("dataset", "ellipse-ring", DATASETS,
                help="Inner ellipse vs elliptic ring (Fig 3.3); label 1 outside the circle "
-                    "x₁² + x₂² = 0.5 in [−1, 1]²; four XOR clouds."),
+                    "x₁² + x₂² = 0.5 in [−1, 1]²; the unit disk vs a square frame; label 1 "
+                    "inside either of two circles; four XOR clouds."),
+        Float("gap", 0.3, 0.0, 0.9, label="circle-square gap",
+              help="Distance between the disk and the inner edge of the square frame "
+                   "(circle-square only)."),
         Int("n", 200, 20, 2000, label="points per class"),
         Int("degree", 2, 1, MAX_DEGREE, label="feature degree",
             help="Right panel: monomials up to this total degree (Exercise 3.1.2 asks for 3)."),
         Bool("regularise", True, label="L2 penalty", help="Add ‖ω‖²/(2CN) to the loss."),
         Float("C", 1.0, 1e-3, 1e3, log=True, label="inverse strength C",
               help="Smaller C, stronger penalty (scikit-learn's convention)."),
-        Choice("solver", "GD", SOLVERS, help="Gradient descent or Newton's method."),
+        Choice("solver", "GD", SOLVERS,
+               help="Gradient descent, Newton's method, or L-BFGS (quasi-Newton with a "
+                    "line search; needs no learning rate)."),
         Float("lr", 0.5, 1e-3, 10.0, live=True, log=True, label="learning rate η",
               help="Step of gradient descent (Newton takes full steps)."),
         Int("iterations", 4000, 10, 50000, label="iterations"),
@@ -146,7 +168,7 @@ class LogRegPolynomialFeatures(Experiment):
     def __init__(self, params: Mapping[str, Any] | None = None, *, device: str = "auto"):
         super().__init__(params, device=device)
         p = self.p
-        self.x, self.y = make_data(p["dataset"], p["n"], backend.rng(p["seed"], 0))
+        self.x, self.y = make_data(p["dataset"], p["n"], backend.rng(p["seed"], 0), p["gap"])
         self.message = cl.degenerate(self.x, self.y) or ""
         self.extent = cl.data_extent(self.x, 0.3)
         grid = cl.grid_points(self.extent, GRID)
@@ -158,14 +180,25 @@ class LogRegPolynomialFeatures(Experiment):
             self.models.append((scale(raw), scale(cl.polynomial_features(grid, degree)), l2))
         self.names = cl.monomial_names(p["degree"])
 
-    def _step(self, w: np.ndarray, model: tuple) -> np.ndarray:
+    def _step(self, w: np.ndarray, model: tuple, lbfgs: LBFGS | None) -> np.ndarray:
         phi, _, l2 = model
+        if lbfgs is not None:
+            return lbfgs.step()
         if self.p["solver"] == "Newton":
             return cl.newton_step(w, phi, self.y, l2)
         return w - self.p["lr"] * cl.logistic_grad(w, phi, self.y, l2)
 
+    def _lbfgs(self, model: tuple) -> LBFGS | None:
+        """An L-BFGS run on this model's loss from ω = 0 (None for the other solvers)."""
+        if self.p["solver"] != "L-BFGS":
+            return None
+        phi, _, l2 = model
+        return LBFGS(lambda w: cl.logistic_loss(w, phi, self.y, l2),
+                     lambda w: cl.logistic_grad(w, phi, self.y, l2), np.zeros(phi.shape[1]))
+
     def frames(self) -> Iterator[Frame]:
         ws = [np.zeros(m[0].shape[1]) for m in self.models]
+        runs = [self._lbfgs(m) for m in self.models]
         record = History(shape=(2,), capacity=2048)
         step = 0
         while True:
@@ -178,7 +211,7 @@ class LogRegPolynomialFeatures(Experiment):
             if done:
                 return
             if not self.message:  # degenerate data: nothing to train
-                ws = [self._step(w, m) for w, m in zip(ws, self.models, strict=True)]
+                ws = [self._step(w, m, r) for w, m, r in zip(ws, self.models, runs, strict=True)]
             step += 1
 
     def _frame(self, step: int, ws: list[np.ndarray], record: History) -> Frame:

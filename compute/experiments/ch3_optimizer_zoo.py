@@ -54,6 +54,28 @@ def drawn_window(extent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array([x0, y0]) - margin, np.array([x1, y1]) + margin
 
 
+def arrow(tail: np.ndarray, tip: np.ndarray, extent: np.ndarray) -> np.ndarray:
+    """An arrow from ``tail`` to ``tip`` as a polyline (6, 2): the shaft, two head strokes at
+    ±150° and a NaN row ending it.
+
+    The head is shaped in window units (the extent scaled to a unit square), so it looks
+    like a head on a plot whose axes span the window; it is at most 4% of the window and at
+    most 35% of the shaft.
+    """
+    x0, x1, y0, y1 = extent
+    scale = np.array([x1 - x0, y1 - y0])
+    d = (tip - tail) / scale
+    length = math.hypot(*d.tolist())
+    if not length > 0:
+        return np.array([tail, tip, tip, tip, tip, [np.nan, np.nan]])
+    u = d / length
+    head = min(0.04, 0.35 * length)
+    c, s = math.cos(math.radians(150)), math.sin(math.radians(150))
+    h1 = tip + head * scale * np.array([c * u[0] - s * u[1], s * u[0] + c * u[1]])
+    h2 = tip + head * scale * np.array([c * u[0] + s * u[1], -s * u[0] + c * u[1]])
+    return np.array([tail, tip, h1, tip, h2, [np.nan, np.nan]])
+
+
 def blow_up(theta: np.ndarray) -> str | None:
     """Why ``theta`` (d,) counts as diverged, or None when it is a finite point within the bound."""
     norm = math.hypot(*theta.tolist())  # NaN or inf when a coordinate is
@@ -100,8 +122,8 @@ class OptimizerZoo(Experiment):
         "starts at zero without bias correction). They are not rotation invariant (turn the "
         "angle); the lower panel shows their per-coordinate step sizes. PGD projects each GD "
         "step onto a convex set C (the segment from the unprojected point to its "
-        "projection is drawn); the momentum methods show how far they would coast on "
-        "their velocity alone. "
+        "projection is drawn, C shaded); the arrows on the momentum methods show how far "
+        "they would coast on their velocity alone. "
         "Learning rates and momenta act at the next step without a restart. An optimizer whose "
         "iterate blows up is frozen and marked diverged; the others keep running."
     )
@@ -211,7 +233,8 @@ class OptimizerZoo(Experiment):
     views = (
         Heatmap("landscape", "Loss landscape", area="left",
                 field="landscape", extent="extent", contours=12, paths="paths",
-                names="path_names", points="markers",
+                names="path_names", points="markers", regions="regions",
+                region_names="region_names",
                 vectors=("grid_x", "grid_y", "neg_grad_u", "neg_grad_v"),
                 xlabel="θ₁", ylabel="θ₂"),
         Curves("loss", "Loss vs step",
@@ -240,13 +263,19 @@ class OptimizerZoo(Experiment):
         "grid_y": "(20,) ordinates of the arrows",
         "neg_grad_u": "(20, 20) first component of −∇f on the arrow grid",
         "neg_grad_v": "(20, 20) second component of −∇f on the arrow grid",
-        "paths": "(p, n, 2) trajectories of the k optimizers (then PGD's set C when PGD "
-                 "races), decimated to at most 2049 points, NaN-padded and NaN where they "
-                 "leave the window widened by 25% per side",
+        "paths": "(p, n, 2) trajectories of the k optimizers, decimated to at most 2049 "
+                 "points, then PGD's last projection (unprojected point → iterate) when PGD "
+                 "races and the momentum methods' velocity arrows (coasting distance "
+                 "βv/(1 − β), 6 rows each); NaN-padded and NaN where they leave the window "
+                 "widened by 25% per side",
+        "regions": "(r, n, 2) PGD's set C as a closed polygon within the drawn window "
+                   "(r = 1 when PGD races, else 0; the simplex is a segment)",
+        "region_names": "(r,) the label of C",
         "path_names": "(p,) labels of the paths (with the divergence step, if any)",
         "names": "(k,) the optimizers, in the order of every per-optimizer field",
         "positions": "(k, 2) current iterates (a diverged one frozen at its last good point)",
-        "markers": "(k, 2) the iterates as drawn: pinned to the edge of the drawn window",
+        "markers": "(k, 2) the iterates as drawn, pinned to the edge of the drawn window; "
+                   "(k + 1, 2) when PGD races: then its last unprojected point",
         "loss_step": "(m,) steps of the loss record",
         "loss": "(k, m) f − f* (saddle: f(θ₀) − f), clamped at 1e-16; NaN after divergence",
         "distance": "(k,) distance to the nearest minimiser (saddle: to the saddle point)",
@@ -320,7 +349,8 @@ class OptimizerZoo(Experiment):
         # keyed by Optimizer.adaptive: the adaptive methods have their own learning rate
         self.hyper = {False: plain, True: replace(plain, lr=p["lr_adaptive"])}
         self.constraint = constraint
-        self.boundary = constraint.boundary()
+        region = constraint.region(*self.drawn)
+        self.region = region[None] if len(region) else np.empty((0, 2, 2))
 
     # -- the run ------------------------------------------------------------------------
     def _gap(self, theta: np.ndarray, f0: float) -> np.ndarray:
@@ -378,21 +408,21 @@ class OptimizerZoo(Experiment):
             yield self._frame(step, names, status, opts, record)
 
     def _extras(self, names: list[str], opts: list[Optimizer]) -> list[tuple[str, np.ndarray]]:
-        """Overlays drawn as extra paths: PGD's set and its last projection (the unprojected
-        point joined to its projection), and the coasting distance βv/(1 − β) of each
-        momentum method (where the ball would roll on with no more gradient)."""
+        """Overlays drawn as extra paths: PGD's last projection (the unprojected point joined
+        to its projection), and an arrow along each momentum method's velocity as long as
+        its coasting distance βv/(1 − β) (where the ball would roll on with no more
+        gradient)."""
         extras = []
         if "PGD" in names:
-            extras.append(("PGD set C", self.boundary))
             pgd = opts[names.index("PGD")]
-            extras.append(("PGD step before projection", np.array([pgd.before, pgd.theta])))
+            extras.append(("PGD unprojected step", np.array([pgd.before, pgd.theta])))
         beta = self.p["beta"]
-        segments = [np.array([o.theta, o.theta + beta / (1.0 - beta) * (o.theta - o.previous),
-                              [np.nan, np.nan]])
-                    for n, o in zip(names, opts, strict=True)
-                    if n in ("heavy-ball", "Nesterov")]
-        if segments:
-            extras.append(("momentum coasting βv/(1 − β)", np.concatenate(segments)))
+        extent = self.static["extent"]
+        arrows = [arrow(o.theta, o.theta + beta / (1.0 - beta) * (o.theta - o.previous), extent)
+                  for n, o in zip(names, opts, strict=True)
+                  if n in ("heavy-ball", "Nesterov")]
+        if arrows:
+            extras.append(("velocity × β/(1 − β)", np.concatenate(arrows)))
         return extras
 
     def _rates(self, names: list[str], record_dist: np.ndarray) -> str:
@@ -437,6 +467,9 @@ class OptimizerZoo(Experiment):
                 padded[len(opts) + j, : len(pts)] = pts
                 path_names.append(label)
             paths = padded
+        markers = positions
+        if "PGD" in names:
+            markers = np.vstack([positions, opts[names.index("PGD")].before])
         adaptive = [i for i, o in enumerate(opts) if o.adaptive]
         if adaptive:
             eff = kept[:, adaptive, 4:6].transpose(1, 2, 0).reshape(2 * len(adaptive), -1)
@@ -452,7 +485,10 @@ class OptimizerZoo(Experiment):
             "path_names": np.array(path_names),
             "names": np.array(names),
             "positions": positions,
-            "markers": np.clip(positions, lo, hi),
+            "markers": np.clip(markers, lo, hi),
+            "regions": self.region if "PGD" in names else np.empty((0, 2, 2)),
+            "region_names": np.array(["PGD set C"] * len(self.region) if "PGD" in names
+                                     else [], dtype=str),
             "loss_step": record.x,
             "loss": kept[:, :, 2].T.copy(),
             "dist_curve": kept[:, :, 3].T.copy(),

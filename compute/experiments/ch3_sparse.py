@@ -23,6 +23,8 @@ DELTA_RANGE = (0.05, 1.0)
 RHO_RANGE = (0.05, 1.0)
 LPS_PER_FRAME = 3  # phase-transition trials solved per frame (≈ 8 ms each at n = 40)
 ISTA_PER_FRAME = 20  # ISTA iterations per frame
+PATH_PER_FRAME = 1  # Lasso-path breakpoints per frame
+PATH_LAM_MIN = 1e-3  # the path is followed down to this fraction of λ_max
 SOLVERS = ("basis-pursuit", "ISTA")
 MATRICES = ("gaussian", "bernoulli")
 
@@ -55,7 +57,10 @@ class L1L2SparseRecovery(Experiment):
         "½|Ax − b|² + λ|x|₁ by gradient steps and soft thresholding. The phase map repeats "
         "the recovery over random problems for every (δ = m/n, ρ = k/m) and fills in as it "
         "runs: success below a sharp curve (the Donoho–Tanner transition), failure above; the "
-        "line is the rule of thumb m = 2k ln(n/k)."
+        "line is the rule of thumb m = 2k ln(n/k). Panel C follows the Lasso solution w(λ) "
+        "exactly as λ decreases from λ_max = |Aᵀb|∞ (where w = 0): the path is piecewise "
+        "linear, a coefficient joins when its correlation with the residual reaches λ and "
+        "leaves when it crosses zero; one breakpoint is added per frame."
     )
     equations = (
         r"$x_{\ell_2} = a^T(aa^T)^{-1}b,\qquad x_{\ell_1} = \frac{b}{a_j}e_j,\quad"
@@ -65,6 +70,9 @@ class L1L2SparseRecovery(Experiment):
         r"$w_{t+1} = S_{\lambda s}(w_t - s A^T(Aw_t - b)),\quad"
         r" S_\tau(z) = \mathrm{sign}(z)\max(|z| - \tau, 0),\quad s \leq 1/\|A\|^2$",
         r"$\mathrm{recovery\ w.h.p.\ once}\ m \gtrsim 2k\ln(n/k)$",
+        r"$A_\mathcal{A}^T(b - Aw) = \lambda\,\mathrm{sign}(w_\mathcal{A}),\quad"
+        r" |a_j^T(b - Aw)| \leq \lambda\ (j \notin \mathcal{A}),\quad"
+        r" w = 0\ \mathrm{for}\ \lambda \geq \|A^Tb\|_\infty$",
     )
     book_notes = (
         "The book defines the ℓ0 \"norm\" as counting the entries with x_i = 0; it counts the "
@@ -106,6 +114,11 @@ class L1L2SparseRecovery(Experiment):
         Heatmap("phase", "Recovery rate over (m/n, k/m)", field="success",
                 extent="phase_extent", levels=(0.0, 1.0), paths="bound",
                 names="bound_name", xlabel="δ = m/n", ylabel="ρ = k/m"),
+        Curves("path", "Lasso path: coefficients vs λ",
+               series=(Series("path_coef", x="path_lambda", style="fan",
+                              classes="path_classes",
+                              class_labels=("on the support of x₀", "off the support")),),
+               logx=True, vlines=("lam",), xlabel="λ", ylabel="w_i(λ)"),
         Curves("ista", "Lasso objective (ISTA)",
                series=(Series("objective", x="ista_step", label="½|Ax − b|² + λ|x|₁"),),
                logy=True, xlabel="ISTA iteration", ylabel="objective"),
@@ -117,6 +130,7 @@ class L1L2SparseRecovery(Experiment):
             ("err_l2", "max error of the minimum-ℓ2 solution", "{:.2e}"),
             ("nnz", "non-zeros: ℓ1 estimate / minimum ℓ2", "{}"),
             ("cells", "phase cells done", "{}"),
+            ("path_text", "Lasso path", "{}"),
         )),
     )
     frame_fields: ClassVar[dict[str, str]] = {
@@ -141,6 +155,11 @@ class L1L2SparseRecovery(Experiment):
         "l1_unique": "'yes' or why not",
         "err_l1": "max error of the ℓ1 estimate", "err_l2": "max error of A⁺b",
         "nnz": "non-zero counts", "cells": "cells of the phase map done / all",
+        "path_lambda": "(r,) λ at the Lasso path's breakpoints so far, from λ_max down",
+        "path_coef": "(n, r) the Lasso solution w(λ) at those λ (exact, affine between)",
+        "path_classes": "(n,) 0 for indices in the support of x₀, 1 otherwise",
+        "lam": "the Lasso λ of ISTA (marked on the path)",
+        "path_text": "breakpoints, active coefficients and whether the path is complete",
     }
     history_fields = ("ista_step", "objective")
     nonfinite_fields = frozenset({"success", "bound", "sets", "minimisers"})
@@ -212,13 +231,16 @@ class L1L2SparseRecovery(Experiment):
         runs = np.zeros(g * g, dtype=int)
         todo = [(c, t) for c in range(g * g) for t in range(p["trials"])]
         w = np.zeros(p["n"])
+        path = sp.LassoPath(self.A, self.b, PATH_LAM_MIN)
         ista = History(capacity=2048)
         step = 0
         ista.append(0, sp.lasso_objective(self.A, self.b, w, p["lam"]))
         while True:
-            yield self._frame(step, wins, runs, w, ista)
+            yield self._frame(step, wins, runs, w, ista, path)
             for _ in range(self.steps_per_frame):
                 step += 1
+                for _ in range(PATH_PER_FRAME):
+                    path.step()
                 for _ in range(LPS_PER_FRAME):
                     if todo:
                         cell, _trial = todo.pop(0)
@@ -231,7 +253,7 @@ class L1L2SparseRecovery(Experiment):
                                 sp.lasso_objective(self.A, self.b, w, self.p["lam"]))
 
     def _frame(self, step: int, wins: np.ndarray, runs: np.ndarray, w: np.ndarray,
-               ista: History) -> Frame:
+               ista: History, path: sp.LassoPath) -> Frame:
         p = self.p
         g = p["pt_grid"]
         u = grow_fraction(step)
@@ -282,6 +304,12 @@ class L1L2SparseRecovery(Experiment):
             "nnz": f"{int((np.abs(x_hat) > 1e-6).sum())} / "
                    f"{int((np.abs(self.x_l2_hd) > 1e-6).sum())} (k = {p['k']})",
             "cells": f"{int((runs >= p['trials']).sum())} / {g * g}",
+            "path_lambda": np.array(path.lambdas),
+            "path_coef": np.array(path.coefs).T,
+            "path_classes": (self.x0 == 0).astype(int),
+            "lam": p["lam"],
+            "path_text": f"{len(path.lambdas) - 1} breakpoints, {len(path.active)} active"
+                         + (f", done at λ = {path.lam:.3g}" if path.done else " …"),
         }
 
     @classmethod

@@ -23,7 +23,7 @@ def run(params, speed=500):
 
 @pytest.fixture(scope="module")
 def run_a():
-    return run({"epochs": 1500})
+    return run({"epochs": 1500, "seeds": 1})
 
 
 def test_initial_loss_is_near_chance(run_a):
@@ -63,9 +63,47 @@ def test_three_units_can_close_a_triangle():
 
 
 def test_wider_nets_close_rounder_boundaries():
-    frames, _ = run({"mode": "widths", "lr_rmsprop": 0.01, "seed": 1, "epochs": 1500})
+    frames, _ = run({"mode": "widths", "lr_rmsprop": 0.01, "seed": 1, "epochs": 1500,
+                     "seeds": 1})
     circ = dict(s.rsplit(" ", 1) for s in frames[-1]["circ_text"].split(", "))
     assert circ["A"] == "open"  # H = 2
     assert float(circ["D"]) < float(circ["B"])  # H = 32 rounder than H = 4
     loss = frames[-1]["loss"][:, -1]
     assert loss[3] < loss[0]  # width 32 fits better than width 2
+
+
+def test_seed_rows_are_the_single_seed_runs_and_the_band_is_their_mean_and_std():
+    """Training every seed in one batch changes nothing: row j is the run of seed s + j,
+    so the panel's mean and std are those of the separate runs."""
+    frames, _ = run({"epochs": 60, "seeds": 3, "seed": 4}, speed=20)
+    last = frames[-1]
+    singles = [run({"epochs": 60, "seeds": 1, "seed": 4 + j}, speed=60)[0][-1]["loss"][:, -1]
+               for j in range(3)]
+    np.testing.assert_allclose(last["loss"][:, -1], singles[0], rtol=1e-12)
+    np.testing.assert_allclose(last["seed_mean"][:, -1], np.mean(singles, axis=0), rtol=1e-12)
+    std = np.std(singles, axis=0)
+    band = last["seed_band"][:, -1].reshape(-1, 2)
+    np.testing.assert_allclose(band[:, 0], np.mean(singles, axis=0) - std, rtol=1e-10)
+    np.testing.assert_allclose(band[:, 1], np.mean(singles, axis=0) + std, rtol=1e-10)
+    assert list(last["band_model"]) == [0, 0, 1, 1, 2, 2]
+    # the band fills in with the epochs, recorded at every one of them
+    assert last["seed_mean"].shape == (3, 61) and frames[1]["seed_mean"].shape == (3, 21)
+
+
+def test_trajectory_starts_at_the_initial_weights_and_follows_the_main_run():
+    frames, exp = run({"epochs": 30, "seeds": 2, "hidden": 3}, speed=10)
+    init = cl.MLP(3, "relu").init(np.random.default_rng(exp.p["seed"]), 0.5)
+    last = frames[-1]
+    for i in range(3):
+        assert last[f"traj_w1_{i}"][0] == init[0] and last[f"traj_w2_{i}"][0, 0] == init[9]
+        assert last[f"traj_w1_{i}"].shape == (31,)
+    assert last["traj_w1_3"].shape == (0,) and last["traj_name3"][0] == ""
+
+
+def test_wider_nets_fit_better_on_average_over_seeds():
+    """Run B's check: the loss after training falls with the width, on average over seeds
+    (a width-32 net contains every width-2 net, and RMSProp finds a better fit)."""
+    frames, _ = run({"mode": "widths", "lr_rmsprop": 0.01, "epochs": 400, "seeds": 4},
+                    speed=400)
+    mean = frames[-1]["seed_mean"][:, -1]  # H = 2, 4, 8, 32
+    assert mean[3] < mean[0] and mean[2] < mean[0]

@@ -83,3 +83,43 @@ def test_too_large_step_is_marked_diverged_for_the_convex_paths():
     e.set_steps_per_frame(100)
     f = list(checked_frames(e))[-1]
     assert all("diverged" in n for n in f["convex_names"])
+
+
+def test_coordinate_slice_moves_exactly_the_two_named_weights(exp):
+    h = exp.p["hidden"]
+    d = exp.D
+    assert d[0, 0] == 1.0 and d[2 * h, 1] == 1.0 and np.abs(d).sum() == 2.0
+    th = exp._on_slice(exp.theta0, np.array([0.3, -1.2]))
+    diff = th - exp.theta0
+    assert diff[0] == pytest.approx(0.3) and diff[2 * h] == pytest.approx(-1.2)
+    assert np.count_nonzero(diff) == 2
+
+
+@pytest.mark.parametrize("kind", ["random", "filter-normalised"])
+def test_seeded_directions_define_the_map_and_the_slice_gd(kind):
+    e = ConvexVsNonconvex({"directions": kind, "direction_seed": 3, "steps": 5})
+    again = ConvexVsNonconvex({"directions": kind, "direction_seed": 3})
+    other = ConvexVsNonconvex({"directions": kind, "direction_seed": 4})
+    np.testing.assert_array_equal(e.D, again.D)
+    assert not np.allclose(e.D, other.D)
+    h = e.p["hidden"]
+    if kind == "random":
+        np.testing.assert_allclose(e.D.T @ e.D, np.eye(2), atol=1e-12)
+    else:  # every filter has the norm of the same filter of θ₀, biases stay
+        for col in e.D.T:
+            np.testing.assert_allclose(np.abs(col[:h]), np.abs(e.theta0[:h]))
+            assert np.linalg.norm(col[2 * h:3 * h]) == pytest.approx(
+                np.linalg.norm(e.theta0[2 * h:3 * h]))
+            assert not col[h:2 * h].any() and col[3 * h] == 0.0
+    # the map is L(θ₀ + αd₁ + βd₂) at the pixel centres
+    g = e._grid(e.nn_extent)[[0, 777, 4321]]
+    direct = e.net.loss(e.theta0 + g @ e.D.T, e.x, e.y)
+    np.testing.assert_allclose(10 ** e.nn_map.ravel()[[0, 777, 4321]], direct, rtol=1e-12)
+    # one step of slice GD is GD on (α, β): ab ← ab − η Dᵀ∇L (no noise)
+    e.set_steps_per_frame(1)
+    frames = checked_frames(e)
+    f0, f1 = next(frames), next(frames)
+    frames.close()
+    th0 = e._on_slice(e.theta0, f0["nn_points"][0])
+    expected = f0["nn_points"][0] - e.p["lr"] * e.D.T @ e.net.grad(th0, e.x, e.y)
+    np.testing.assert_allclose(f1["nn_points"][0], expected, atol=1e-12)

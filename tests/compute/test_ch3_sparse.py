@@ -113,3 +113,54 @@ def test_invalid_combinations_are_refused(params, name):
     with pytest.raises(ParamError) as err:
         L1L2SparseRecovery(params)
     assert err.value.name == name
+
+
+def kkt_violation(A, b, w, lam):
+    """Largest violation of the Lasso optimality conditions at λ, relative to λ:
+    a_jᵀ(b − Aw) = λ sign(w_j) where w_j ≠ 0 and |a_jᵀ(b − Aw)| ≤ λ elsewhere."""
+    c = A.T @ (b - A @ w)
+    on = w != 0
+    eq = np.abs(c[on] - lam * np.sign(w[on])).max(initial=0.0)
+    box = np.maximum(np.abs(c[~on]) - lam, 0.0).max(initial=0.0)
+    return max(eq, box) / lam
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.05])
+def test_lasso_path_satisfies_kkt_at_and_between_breakpoints(noise):
+    rng = np.random.default_rng(3)
+    A, x0 = sp.sparse_problem(40, 20, 4, "gaussian", rng)
+    b = A @ x0 + noise * rng.standard_normal(20)
+    path = sp.LassoPath(A, b, 1e-3)
+    while path.step():
+        pass
+    lams = np.array(path.lambdas)
+    assert lams[0] == pytest.approx(np.abs(A.T @ b).max())  # w = 0 from λ_max = ‖Aᵀb‖∞ up
+    assert (np.diff(lams) < 0).all() and len(lams) > 3
+    np.testing.assert_array_equal(path.at(1.5 * lams[0]), 0.0)
+    for lam, w in zip(lams, path.coefs, strict=True):
+        assert kkt_violation(A, b, w, lam) < 1e-9
+    for lo, hi in zip(lams[1:], lams[:-1], strict=True):  # the path is affine in between
+        mid = 0.5 * (lo + hi)
+        assert kkt_violation(A, b, path.at(mid), mid) < 1e-9
+
+
+def test_lasso_path_matches_ista_and_is_drawn_one_breakpoint_per_frame():
+    exp = L1L2SparseRecovery({"n": 60, "m": 30, "k": 4, "solver": "ISTA", "lam": 0.02, "pt_grid": 4,
+                "trials": 1})
+    frames = checked_frames(exp)
+    f = [next(frames) for _ in range(40)]
+    frames.close()
+    sizes = [len(x["path_lambda"]) for x in f]
+    assert sizes[0] == 1 and all(0 <= d <= 1 for d in np.diff(sizes))
+    last = f[-1]
+    assert last["path_coef"].shape == (60, sizes[-1])
+    assert "done" in last["path_text"]
+    path = sp.LassoPath(exp.A, exp.b, 1e-3)
+    while path.step():
+        pass
+    w = np.zeros(60)
+    step = 1.0 / np.linalg.norm(exp.A, 2) ** 2
+    for _ in range(5000):
+        w = sp.ista_step(exp.A, exp.b, w, 0.02, step)
+    np.testing.assert_allclose(path.at(0.02), w, atol=1e-7)
+    assert set(np.flatnonzero(last["path_classes"] == 0)) == set(np.flatnonzero(exp.x0))

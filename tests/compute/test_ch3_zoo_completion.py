@@ -111,3 +111,65 @@ def test_tuned_momentum_contracts_at_the_theoretical_rate():
     measured, theory = f["rate_text"].split(" ", 1)[1].replace("(", "").replace(")", "").split()
     assert float(theory) == pytest.approx(1 - 1.0 * mu)
     assert float(measured) == pytest.approx(float(theory), rel=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["ball", "box", "l1-ball", "simplex", "half-plane"])
+def test_shaded_region_is_the_set_c(kind):
+    """The shaded polygon is ∂C (closed) for the bounded sets, the simplex's segment, and
+    the half-plane cut to the drawn window; its vertices all lie in C."""
+    exp = OptimizerZoo({"optimizers": ["PGD"], "constraint": kind, "radius": 1.2})
+    f = pull(exp, 2)[-1]
+    assert list(f["region_names"]) == ["PGD set C"]
+    poly = f["regions"][0]
+    poly = poly[np.isfinite(poly).all(axis=1)]
+    c = exp.constraint
+    assert all(c.contains(q, 1e-9) for q in poly)
+    if kind == "simplex":
+        np.testing.assert_allclose(poly, [[1.2, 0.0], [0.0, 1.2]])
+        return
+    np.testing.assert_allclose(poly[0], poly[-1])  # closed
+    if kind == "half-plane":
+        lo, hi = exp.drawn
+        edge = exp.start[0] + 1.2
+        assert poly[:, 0].max() == pytest.approx(edge)
+        np.testing.assert_allclose([poly[:, 0].min(), poly[:, 1].min(), poly[:, 1].max()],
+                                   [lo[0], lo[1], hi[1]])
+    # shoelace area against the set's area: πR² (polygon), (2R)², 2R²
+    x, y = poly[:, 0], poly[:, 1]
+    area = 0.5 * abs(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))
+    expected = {"ball": math.pi * 1.44, "box": 4 * 1.44, "l1-ball": 2 * 1.44}.get(kind)
+    if expected is not None:
+        assert area == pytest.approx(expected, rel=2e-3)
+
+
+def test_half_plane_outside_the_window_has_no_region():
+    c = Constraint("half-plane", (-10.0, 0.0), 1.0)
+    assert c.region([-5.0, -5.0], [5.0, 5.0]).shape == (0, 2)
+
+
+def test_pre_projection_marker_is_the_gd_step_and_projects_to_the_iterate():
+    exp = OptimizerZoo({"optimizers": ["GD", "PGD"], "constraint": "box", "radius": 0.5})
+    exp.set_steps_per_frame(1)
+    frames = pull(exp, 3)
+    prev, f = frames[-2], frames[-1]
+    theta = prev["positions"][1]
+    before = theta - exp.p["lr"] * exp.landscape.grad(theta)
+    np.testing.assert_allclose(f["markers"][2], before, atol=1e-12)
+    np.testing.assert_allclose(exp.constraint.project(before), f["positions"][1], atol=1e-12)
+    assert f["markers"].shape == (3, 2)
+
+
+def test_velocity_arrows_point_along_the_velocity_with_coasting_length():
+    """Heavy ball's arrow runs from θ_t along v_t = θ_t − θ_{t−1}, of length β|v_t|/(1 − β)
+    (the sum of the geometric series of increments β^j v_t)."""
+    exp = OptimizerZoo({"optimizers": ["heavy-ball"], "beta": 0.8})
+    frames = pull(exp, 4)
+    prev, f = frames[-2], frames[-1]
+    theta, last = f["positions"][0], prev["positions"][0]
+    shaft = f["paths"][1][:2]
+    np.testing.assert_allclose(shaft[0], theta)
+    np.testing.assert_allclose(shaft[1] - shaft[0], 0.8 / 0.2 * (theta - last), atol=1e-12)
+    head = f["paths"][1][2:5]  # tip + stroke, tip, tip + stroke: both strokes point back
+    v = theta - last
+    assert (head[0] - shaft[1]) @ v < 0 and (head[2] - shaft[1]) @ v < 0
+    assert np.isnan(f["paths"][1][5]).all()

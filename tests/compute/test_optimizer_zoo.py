@@ -84,11 +84,12 @@ def test_default_frames_shapes_and_static_fields():
     assert f2["neg_grad_u"].shape == f2["neg_grad_v"].shape == (20, 20)
     assert f2["grid_x"].shape == f2["grid_y"].shape == (20,)
     assert f2["positions"].shape == (k, 2) and f2["distance"].shape == (k,)
-    # θ₀, θ₁, θ₂ recorded, then the current θ₂; one more path: the momentum coasting
-    # segments of heavy ball and Nesterov (3 points each, NaN-separated)
-    assert f2["paths"].shape == (k + 1, 6, 2)
+    # θ₀, θ₁, θ₂ recorded, then the current θ₂; one more path: the velocity arrows of
+    # heavy ball and Nesterov (shaft, two head strokes, NaN: 6 rows each)
+    assert f2["paths"].shape == (k + 1, 12, 2)
     assert np.isnan(f2["paths"][:k, 4:]).all()
-    assert list(f2["path_names"])[-1].startswith("momentum coasting")
+    assert list(f2["path_names"])[-1].startswith("velocity")
+    assert f2["regions"].shape[0] == 0 and f2["region_names"].shape == (0,)
     assert f2["loss"].shape == (k, 3) and list(f2["loss_step"]) == [0.0, 1.0, 2.0]
     assert (f2["loss"] > 0).all()
     assert list(f2["status"]) == ["running"] * k and f2["running"] == k
@@ -242,18 +243,21 @@ def test_pgd_stays_in_its_ball_and_its_boundary_is_drawn():
     exp.set_steps_per_frame(1000)
     frame = pull(exp, 3)[-1]
     start = np.array(quadratic().start)
-    assert list(frame["path_names"]) == ["GD", "PGD", "PGD set C",
-                                         "PGD step before projection"]
-    assert frame["paths"].shape[0] == 4
-    # the drawn projection joins the unprojected GD step to PGD's iterate
-    seg = frame["paths"][3][:2]
+    assert list(frame["path_names"]) == ["GD", "PGD", "PGD unprojected step"]
+    assert frame["paths"].shape[0] == 3
+    # the drawn projection joins the unprojected GD step (the extra marker) to PGD's iterate
+    seg = frame["paths"][2][:2]
     np.testing.assert_allclose(seg[1], frame["positions"][1])
+    np.testing.assert_allclose(seg[0], frame["markers"][2])
     pgd_path = frame["paths"][1]
     pgd_path = pgd_path[np.isfinite(pgd_path).all(axis=1)]
     assert (np.linalg.norm(pgd_path - start, axis=1) <= radius * (1 + 1e-12)).all()
-    boundary = frame["paths"][2]
+    # the ball C is shaded: a closed polygon on its circle
+    assert list(frame["region_names"]) == ["PGD set C"]
+    boundary = frame["regions"][0]
     boundary = boundary[np.isfinite(boundary).all(axis=1)]
     np.testing.assert_allclose(np.linalg.norm(boundary - start, axis=1), radius)
+    np.testing.assert_allclose(boundary[0], boundary[-1])
     # the minimiser (0, 0) is outside the ball: PGD ends on its edge at the KKT point,
     # where −∇f = λ(θ − c) with λ > 0 (the outward normal); GD reaches the minimiser
     theta = frame["positions"][1]

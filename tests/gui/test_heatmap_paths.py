@@ -43,3 +43,23 @@ def test_named_paths_keep_one_entry_and_colour_each(qtbot):
     labels = [label.text for _, label in panel.legend.item.items]
     assert labels == ["path 0", "path 1", "path 2"]
     assert len({item.opts["pen"].color().name() for item in panel.path_items}) == 3
+
+
+def test_regions_are_filled_polygons_with_one_entry_each(qtbot):
+    view = Heatmap("h", "Heat", field="img", regions="regions", region_names="region_names")
+    panel = create_panel(view, LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=float)
+    segment = np.vstack([[[2, 0], [0, 2]], np.full((3, 2), np.nan)])
+    f = {"img": np.zeros((3, 4)), "regions": np.stack([square, segment]),
+         "region_names": np.array(["C", "simplex"])}
+    panel.update_frame(f)
+    assert [label.text for _, label in panel.legend.item.items] == ["C", "simplex"]
+    assert [item.opts["fillLevel"] for item in panel.region_items] == ["enclosed"] * 2
+    np.testing.assert_allclose(panel.region_items[1].getData()[0], [2, 0])  # NaN rows dropped
+    # the set changes live: no region at all (PGD removed) leaves no entry behind
+    panel.update_frame({**f, "regions": np.empty((0, 2, 2)), "region_names": np.array([])})
+    assert panel.region_items == [] and not panel.legend.item.items
