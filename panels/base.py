@@ -295,6 +295,9 @@ class PlotPanel(ViewPanel):
         if self.legend is None:
             self.legend = PlotLegend(self.plot)
             self.style_legend()
+            # the view re-ranges as it paints, after the frame that placed the legend: a
+            # legend inside the data looks again, or it may end up over the new points
+            self.plot.getViewBox().sigRangeChanged.connect(self.legend.view_moved)
         return self.legend
 
     def add_legend_entry(self, item, name: str) -> None:

@@ -72,6 +72,14 @@ class PlotLegend:
             self.mode, self.corner = mode, corner
             self._place()
 
+    def view_moved(self, *_: object) -> None:
+        """The view re-ranged under a corner legend (views re-range as they paint, after the
+        frame that placed it): place it again if it now covers more than its share."""
+        if self.mode == "corner":
+            covered, total = self.points_under(self.rect())
+            if covered > MAX_COVERED * total:
+                self.follow_data()
+
     def _layout_strip(self) -> float:
         """Lay the entries out in as few rows as fit the plot's width; their height."""
         n = self.entries

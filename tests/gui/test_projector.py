@@ -20,7 +20,7 @@ from compute.views import Curves, Particles, Series
 from mgai_lab.settings import Settings
 from mgai_lab.window import MainWindow, layout_version
 from panels import DARK, LIGHT, PRESENTATION, create_panel
-from panels.legend import PlotLegend
+from panels.legend import MAX_COVERED, PlotLegend
 from panels.readout import NOT_A_NUMBER, ReadoutPanel
 
 pytestmark = pytest.mark.gui
@@ -188,7 +188,9 @@ def test_a_corner_legend_is_one_column_over_an_empty_corner(qtbot):
     view = Curves("c", "three curves", series=tuple(
         Series(k, label=f"curve {k}: a longer label") for k in "abc"))
     x = np.linspace(0, 1, 60)
-    frame = {k: (1 - i / 10) * (1 - x) for i, k in enumerate("abc")}  # top right empty
+    # curves hugging the lower left: the top right stays empty once the view has ranged
+    # to the data (straight lines from corner to corner left too little room there)
+    frame = {k: (1 - i / 10) * (1 - x) ** 3 for i, k in enumerate("abc")}
     panel = create_panel(view, LIGHT)
     qtbot.addWidget(panel)
     panel.resize(395, 200)
@@ -198,6 +200,30 @@ def test_a_corner_legend_is_one_column_over_an_empty_corner(qtbot):
     legend = panel.legend
     assert legend.mode == "corner" and legend.columns == 1
     assert legend.rect().width() < 0.6 * panel.plot.getViewBox().sceneBoundingRect().width()
+    covered, total = legend.points_under(legend.rect())
+    assert covered <= MAX_COVERED * total
+
+
+def test_a_corner_legend_moves_when_the_view_reranges_under_it(qtbot):
+    """Views re-range as they paint, after the frame that placed the legend: a corner that
+    was empty in the old range but holds data in the new one is left (it hid 9 of 34
+    points of ch3.momentum-phase-portrait's distance plot in the layout audit)."""
+    view = Curves("c", "three curves", series=tuple(
+        Series(k, label=f"curve {k}: a longer label") for k in "abc"))
+    panel = create_panel(view, LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(395, 200)
+    panel.show()
+    x = np.linspace(0, 1, 60)
+    panel.update_frame({k: (1 - i / 10) * (1 - x) ** 3 for i, k in enumerate("abc")})
+    qtbot.wait(100)
+    legend = panel.legend
+    assert legend.mode == "corner"
+    # the same curves mirrored: the corner the legend sits in fills with points
+    panel.update_frame({k: (1 - i / 10) * x ** 3 + 5 for i, k in enumerate("abc")})
+    qtbot.wait(100)
+    covered, total = legend.points_under(legend.rect())
+    assert covered <= MAX_COVERED * total, (legend.mode, legend.corner)
 
 
 # -- 6. the main view gets the room, read-outs the height of their lines ---------------------
