@@ -86,6 +86,18 @@ def classify(J: np.ndarray, tol: float = 1e-9) -> str:
     return f"{side} spiral" if disc < 0 else f"{side} node"
 
 
+def launch_point(payload: Any, coordinates: str) -> np.ndarray:
+    """The finite 2D point a click on a phase plane sends (the "launch" event), or a
+    ParamError naming "launch" with the ``coordinates`` expected, e.g. "(x, y)"."""
+    try:
+        point = np.asarray(payload, dtype=float).reshape(2)
+    except (TypeError, ValueError):
+        raise ParamError("launch", f"expected a point {coordinates}, got {payload!r}") from None
+    if not np.isfinite(point).all():
+        raise ParamError("launch", "the point must be finite")
+    return point
+
+
 @dataclass(frozen=True)
 class FixedPoint:
     """A zero of f with its linearisation."""
@@ -580,13 +592,7 @@ class PortraitExperiment(Experiment):
     def on_event(self, name: str, payload: Any) -> None:
         if name != "launch":
             return
-        try:
-            point = np.asarray(payload, dtype=float).reshape(2)
-        except (TypeError, ValueError):
-            raise ParamError("launch", f"expected a point (x, y), got {payload!r}") from None
-        if not np.isfinite(point).all():
-            raise ParamError("launch", "the point must be finite")
-        self.traj.launch(point)
+        self.traj.launch(launch_point(payload, "(x, y)"))
         self._launched = True
 
     def advance(self, n: int) -> None:

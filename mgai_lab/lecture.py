@@ -173,12 +173,7 @@ def step_from_dict(data: Any, where: str = "step") -> tuple[Step, list[str]]:
 def from_dict(data: Any, source: str = "lecture", base_dir: Path | None = None) -> Lecture:
     """Validate a decoded lecture. The file is refused (:class:`LectureError`) when it is not
     a lecture; each step that cannot be played is marked with the reason."""
-    if not isinstance(data, dict):
-        raise LectureError(f"{source}: expected a JSON object at the top level")
-    schema = data.get("schema")
-    if schema != SCHEMA:
-        raise LectureError(f"{source}: unsupported schema {schema!r} (this lab reads lecture "
-                           f"schema {SCHEMA}); was it written by a newer version?")
+    presets.check_schema(data, SCHEMA, source, LectureError, "lecture")
     steps = data.get("steps")
     if not isinstance(steps, list):
         raise LectureError(f"{source}: 'steps' must be a list of steps")

@@ -75,15 +75,22 @@ def resolve(experiment_id: str, name_or_file: str) -> Path:
     raise PresetError(f"no preset {name_or_file!r} for {experiment_id} (available: {names})")
 
 
+def check_schema(data: Any, schema: int, source: str, error: type[Exception],
+                 kind: str) -> None:
+    """Refuse (raise ``error``) a decoded file that is not a JSON object of this ``kind``'s
+    ``schema`` version (presets and lectures are versioned alike)."""
+    if not isinstance(data, dict):
+        raise error(f"{source}: expected a JSON object at the top level")
+    found = data.get("schema")
+    if found != schema:
+        raise error(f"{source}: unsupported schema {found!r} (this lab reads {kind} schema "
+                    f"{schema}); was it written by a newer version?")
+
+
 def from_dict(data: Any, experiment_cls: type[Experiment] | None = None,
               source: str = "") -> Preset:
     """Validate a decoded preset; ``experiment_cls`` (if given) must match its experiment."""
-    if not isinstance(data, dict):
-        raise PresetError(f"{source or 'preset'}: expected a JSON object at the top level")
-    schema = data.get("schema")
-    if schema != SCHEMA:
-        raise PresetError(f"{source or 'preset'}: unsupported schema {schema!r} (this lab reads "
-                          f"schema {SCHEMA}); was it written by a newer version?")
+    check_schema(data, SCHEMA, source or "preset", PresetError, "preset")
     exp_id = data.get("experiment")
     if not isinstance(exp_id, str):
         raise PresetError(f"{source or 'preset'}: missing 'experiment' id")

@@ -19,8 +19,14 @@ from ..momentum import (
 )
 from ..ode import rk4_step
 from ..optimizers import HeavyBall, Hyper, create
-from ..params import Choice, Float, Int, Multi, ParamError
-from ..phase_plane import LAYER_FIELDS, NONFINITE_PORTRAIT_FIELDS, fixed_point, portrait_layers
+from ..params import Choice, Float, Int, Multi
+from ..phase_plane import (
+    LAYER_FIELDS,
+    NONFINITE_PORTRAIT_FIELDS,
+    fixed_point,
+    launch_point,
+    portrait_layers,
+)
 from ..registry import register
 from ..views import Curves, Heatmap, PhasePlane, Readout, Series
 from .ch2_oscillator import characteristic_roots, exact_solution
@@ -404,12 +410,7 @@ class MomentumPhasePortrait(Experiment):
     def on_event(self, name: str, payload: Any) -> None:
         if name != "launch":
             return
-        try:
-            point = np.asarray(payload, dtype=float).reshape(2)
-        except (TypeError, ValueError):
-            raise ParamError("launch", f"expected a point (θ₁, v₁), got {payload!r}") from None
-        if not np.isfinite(point).all():
-            raise ParamError("launch", "the point must be finite")
+        point = launch_point(payload, "(θ₁, v₁)")
         self.launched = ([*self.launched, point])[-MAX_LAUNCHED:]
         self.launch_runs = ([*self.launch_runs, self._orbit(point)])[-MAX_LAUNCHED:]
         for run in self.launch_runs[-1:]:

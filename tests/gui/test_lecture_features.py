@@ -21,16 +21,6 @@ ZOO = "ch3.optimizer-zoo"
 TIMEOUT = 15_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    yield win
-    win.shutdown()
-
-
 def open_running(window, qtbot, exp_id=LANGEVIN, frames=3, **values):
     page = window.open_experiment(exp_id, values or None, playing=True)
     start = page.frames_shown

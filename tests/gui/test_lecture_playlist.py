@@ -6,24 +6,11 @@ import pytest
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from mgai_lab import lecture
-from mgai_lab.settings import Settings
-from mgai_lab.window import MainWindow
 
 pytestmark = pytest.mark.gui
 LANGEVIN = "ch7.langevin-double-well"
 OU = "ch7.ou-process"
 TIMEOUT = 15_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    yield win
-    win.lecture.dirty = False  # (no "discard changes?" question while the test tears down)
-    win.shutdown()
 
 
 def write_lecture(tmp_path, steps, title="Test lecture"):

@@ -13,23 +13,11 @@ import pytest
 from pyqtgraph.Qt import QtGui, QtWidgets
 
 from mgai_lab import presets
-from mgai_lab.settings import Settings
-from mgai_lab.window import MainWindow
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 OU = "ch7.ou-process"
 TIMEOUT = 15_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=Settings(tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    yield win
-    win.shutdown()
 
 
 def stepped_page(window, qtbot, steps, speed=3):
