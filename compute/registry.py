@@ -22,6 +22,7 @@ import json
 import os
 import pkgutil
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -235,3 +236,18 @@ def _order(item: type[Experiment] | ExperimentInfo) -> tuple:
     for part in head.split("."):
         parts.append((0, int(part), "") if part.isdigit() else (1, 0, part))
     return item.chapter(), tuple(parts), item.id
+
+
+def representatives(classes: Sequence[type[Experiment]]) -> list[type[Experiment]]:
+    """The first of ``classes`` in each chapter (each chapter brings its own kinds of runs)
+    and the first that needs torch: at most one per chapter plus one, however large the
+    registry grows. The worker, session, page and renderer are the same code for every
+    experiment, so the tests of the shell drive these for all of them; what each
+    experiment must do itself is checked for every one (the registry tests, the fuzzing
+    and the layout audit)."""
+    chosen: dict[object, type[Experiment]] = {}
+    for cls in classes:
+        chosen.setdefault(cls.chapter(), cls)
+        if cls.needs_torch:
+            chosen.setdefault("torch", cls)
+    return [cls for cls in classes if cls in chosen.values()]

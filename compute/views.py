@@ -120,6 +120,7 @@ class Curves(View):
     logy: bool = False
     vlines: tuple[str, ...] = ()
     hlines: tuple[str, ...] = ()
+    equal_aspect: bool = False  # one unit is as long on both axes (a complex plane)
     _field_attrs = ("vlines", "hlines")
 
     def field_names(self) -> set[str]:

@@ -23,6 +23,8 @@ class CurvesPanel(PlotPanel):
     def __init__(self, view: Curves, theme: Theme, parent=None):
         super().__init__(view, theme, parent)
         self.plot.setLogMode(x=view.logx, y=view.logy)
+        if view.equal_aspect:
+            self.plot.setAspectLocked(True)
         self.set_labels(view.xlabel, view.ylabel)
         self.lines: list[list[pg.PlotDataItem]] = [[] for _ in view.series]
         self.line_names: list[list[str]] = [[] for _ in view.series]

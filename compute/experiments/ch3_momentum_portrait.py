@@ -215,7 +215,7 @@ class MomentumPhasePortrait(Experiment):
                        Series("locus_im", x="locus_re", label="as β runs from 0 to 1"),
                        Series("eig1_im", x="eig1_re", label="slow mode (h₁)", style="dots"),
                        Series("eig2_im", x="eig2_re", label="fast mode (h₂)", style="dots")),
-               xlabel="Re z", ylabel="Im z"),
+               xlabel="Re z", ylabel="Im z", equal_aspect=True),
         Curves("distance", "Distance ‖θₜ‖ (log axis) and the predicted slope log ρ",
                series=(Series("dist", x="t_iter", names="dist_names"),
                        Series("dist_cont", x="t_cont", label="damped oscillator"),

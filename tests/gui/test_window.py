@@ -7,7 +7,7 @@ import pytest
 from pyqtgraph.Qt import QtCore
 
 import compute
-from compute import Experiment, Float, register
+from compute import Experiment, Float, register, registry
 from compute.views import Curves, Series
 from mgai_lab import worker as worker_module
 from mgai_lab.page import ExperimentPage
@@ -16,8 +16,7 @@ from mgai_lab.window import MainWindow
 pytestmark = pytest.mark.gui
 # one experiment per chapter stands for all in the shell's own tests; every experiment is
 # opened, played, driven and closed in the window by the layout audit
-PROBE_IDS = [cls.id for cls in compute.all_experiments()
-             if cls is next(c for c in compute.all_experiments() if c.chapter() == cls.chapter())]
+PROBE_IDS = [cls.id for cls in registry.representatives(compute.all_experiments())]
 TIMEOUT = 15_000
 
 

@@ -19,7 +19,7 @@ import psutil
 from hypothesis import HealthCheck, settings
 
 import compute
-from compute import backend
+from compute import backend, registry
 from compute.experiment import Experiment, checked_frames
 from compute.params import SEED_MAX, Float, Param
 from compute.views import Curves, Series
@@ -30,24 +30,8 @@ RUNNABLE = [cls for cls in EXPERIMENTS if not cls.needs_torch or backend.torch_i
 RUNNABLE_IDS = [cls.id for cls in RUNNABLE]
 
 
-def _probes() -> list[type[Experiment]]:
-    """The experiments the shell's own fault, transport, closing and soak tests drive: the
-    first of each chapter (each chapter brings its own kinds of runs) and the first that
-    needs torch, so at most one per chapter plus one, however large the registry grows.
-
-    The worker, session and page are the same code for every experiment, so these stand
-    for all of them; what each experiment must do itself is checked for every one (the
-    registry tests, the fuzzing below and the layout audit).
-    """
-    chosen: dict[object, type[Experiment]] = {}
-    for cls in RUNNABLE:
-        chosen.setdefault(cls.chapter(), cls)
-        if cls.needs_torch:
-            chosen.setdefault("torch", cls)
-    return [cls for cls in RUNNABLE if cls in chosen.values()]
-
-
-PROBES = _probes()
+# the experiments the shell's own fault, transport, closing and soak tests drive
+PROBES = registry.representatives(RUNNABLE)
 PROBE_IDS = [cls.id for cls in PROBES]
 
 FRAME_LIMIT_S = 20.0  # a frame that takes longer than this counts as a hang
