@@ -45,8 +45,19 @@ def window(qapp, tmp_path_factory):
     qapp.processEvents()
 
 
-def settle(qtbot, ms: int = 300) -> None:
-    qtbot.wait(ms)
+def settle(qtbot, page, look_ms: int = 60, most_ms: int = 1500) -> None:
+    """Let relayouts and repaints finish: wait until what a person sees of the page's layout
+    is the same at two looks ``look_ms`` apart (a fixed 300 ms wait cost the audit a second
+    an experiment and was still a guess)."""
+    qtbot.wait(look_ms)
+    last, waited = seen_layout(page), look_ms
+    while waited < most_ms:
+        qtbot.wait(look_ms)
+        waited += look_ms
+        now = seen_layout(page)
+        if now == last:
+            return
+        last = now
 
 
 def shown_docks(page) -> list[tuple[str, QtWidgets.QDockWidget]]:
@@ -181,7 +192,7 @@ def check_legends(page) -> list[str]:
 
 def check_message_bar(page, qtbot) -> list[str]:
     page.report("info", "a message a person must see")
-    settle(qtbot, 50)
+    qtbot.wait(50)
     bar = page.message
     problems = [] if bar.isVisible() and bar.height() > 10 else [
         "the message bar is set but not visible"]
@@ -218,7 +229,7 @@ def test_every_experiment_in_the_window(window, qtbot, exp_id):
     frames_reach(qtbot, page, 1)  # the first frame is shown paused
     fps = play_for(qtbot, page, PLAY_SECONDS)
     page.pause()
-    settle(qtbot)
+    settle(qtbot, page)
     problems = [f"1600x1000: {p}" for p in audit(page, qtbot, MIN_PLOT)]
 
     # a live parameter changes the running experiment without a restart
@@ -252,13 +263,13 @@ def test_every_experiment_in_the_window(window, qtbot, exp_id):
     qtbot.waitUntil(lambda: window.width() == 1920, timeout=TIMEOUT)
     play_for(qtbot, page, 0.3)
     page.pause()
-    settle(qtbot, 300)
+    settle(qtbot, page)
     font_px = window.appearance.theme.font_pt * 96 / 72
     minimum = (int(16 * font_px), int(9 * font_px))
     problems += [f"presentation: {p}" for p in audit(page, qtbot, minimum)]
     window.appearance.set_presentation(False)
     qtbot.waitUntil(lambda: page._presenting_state is None, timeout=TIMEOUT)
-    settle(qtbot)
+    settle(qtbot, page)
     assert seen_layout(page) == before, "leaving presentation changed the layout"
 
     print(f"\n{exp_id}: {fps:.1f} fps displayed at 1600x1000 over {PLAY_SECONDS:g} s")
