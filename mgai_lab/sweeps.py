@@ -32,11 +32,11 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from compute import backend, blas, registry
+from compute import backend, blas
 from compute.experiment import Experiment
 from compute.params import Param, ParamError, ParamSpec
 
-from . import cli
+from . import api, cli
 
 DONE = ("ok", "diverged")  # statuses a resumed sweep does not recompute
 TRAILING_COLUMNS = ("status", "message", "frames", "seconds")
@@ -230,17 +230,13 @@ def run_one(experiment_id: str, params: Mapping[str, Any], seed: int | None, ste
     backend.set_torch_threads(1)
     try:
         with blas.single_threaded():
-            cls = registry.get(experiment_id)
-            values = cls.spec().resolve(values)
-            row.update(values, speed=speed or cls.default_steps_per_frame)
-            experiment = cls(values, device=device)
-            experiment.set_steps_per_frame(row["speed"])
-            row["speed"] = experiment.steps_per_frame  # (clamped to the experiment's range)
-            frame, row["frames"], status, row["message"] = cli.pull_frames(experiment, steps)
-            if status == "diverged":
+            run = api.run(experiment_id, values, speed=speed, frames=steps, device=device,
+                          keep="last")
+            row.update(run.params, speed=run.speed, frames=run.pulled, message=run.message)
+            if run.status == "diverged":
                 row["status"] = "diverged"
-            elif frame is not None:
-                row.update({column: metric_value(frame, column) for column in metrics})
+            elif run.last is not None:
+                row.update({column: metric_value(run.last, column) for column in metrics})
                 row["status"] = "ok"
             else:
                 row["message"] = "the experiment yielded no frame"
