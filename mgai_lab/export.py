@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import math
 import os
 import shutil
 import tempfile
@@ -127,6 +128,16 @@ def _check_ffmpeg() -> None:
         raise RuntimeError(f"ffmpeg not found at {exe}")
 
 
+def drawing_size(size: tuple[int, int], minimum: QtCore.QSize) -> tuple[int, int]:
+    """The size to draw a video of ``size`` at: ``size`` itself, or, where the views need
+    more room than that (``minimum``), the same aspect ratio enlarged until they fit. Each
+    grab is then scaled down to ``size``, so every video frame has the size the encoder was
+    promised (a smaller grab or a larger one garbled the GIF)."""
+    width, height = size
+    factor = max(1.0, minimum.width() / width, minimum.height() / height)
+    return math.ceil(width * factor), math.ceil(height * factor)
+
+
 class _GifWriter:
     """GIF through ffmpeg, encoded frame by frame in ffmpeg's own process.
 
@@ -203,9 +214,10 @@ class Recorder:
         self.video_frames = 0
         self._last: np.ndarray | None = None
         self._failed = False
+        self.size = size
         self.grid = PanelGrid(experiment.views, theme, hidden=hidden_views)
         self.grid.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        self.grid.resize(*size)
+        self.grid.resize(*drawing_size(size, self.grid.minimumSizeHint()))
         self.grid.show()
 
     def add_frame(self, frame: Frame) -> None:
@@ -214,7 +226,11 @@ class Recorder:
         self.grid.update_frame(frame)
         QtWidgets.QApplication.processEvents(
             QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        image = self.grid.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        image = self.grid.grab().toImage()
+        if (image.width(), image.height()) != self.size:  # drawn larger than its minimum
+            image = image.scaled(*self.size, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio,
+                                 QtCore.Qt.TransformationMode.SmoothTransformation)
+        image = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
         width, height = image.width(), image.height()
         row = image.bytesPerLine()
         pixels = np.frombuffer(image.constBits(), dtype=np.uint8, count=row * height)

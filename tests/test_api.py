@@ -140,3 +140,27 @@ def test_save_npz_and_render_headless(tmp_path, qapp):
     with pytest.raises(api.RunError, match="must end in"):
         api.render(OU, tmp_path / "ou.bmp", frames=1)
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("size", [(320, 240), (200, 400)])
+def test_a_video_smaller_than_its_views_need_has_the_promised_size(tmp_path, qapp, size):
+    """Views that need more room are drawn larger at the same aspect and scaled down; each
+    GIF frame then has the size ffmpeg was told (a grab of another size garbled the file:
+    frames split and shifted)."""
+    run = api.run(OU, params=SMALL, seed=1, frames=3)
+    frames = imageio.mimread(run.render(tmp_path / "small.gif", size=size))
+    assert len(frames) == 3
+    for image in frames:
+        assert image.shape[:2] == (size[1], size[0])
+        assert len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) > 8
+
+
+def test_drawing_size_keeps_the_aspect_and_fits_the_minimum():
+    from pyqtgraph.Qt import QtCore
+
+    from mgai_lab.export import drawing_size
+
+    assert drawing_size((1280, 720), QtCore.QSize(600, 400)) == (1280, 720)
+    width, height = drawing_size((320, 240), QtCore.QSize(400, 450))
+    assert height >= 450 and width >= 400
+    assert width / height == pytest.approx(320 / 240, rel=0.01)
