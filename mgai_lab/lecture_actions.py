@@ -84,8 +84,9 @@ class PresenterWindow(QtWidgets.QWidget):
 
 
 class LectureEditor(QtWidgets.QDialog):
-    """Reorder and delete steps, edit each step's title and note, and save the lecture.
-    Edits go straight into the open lecture; Save writes it (atomically)."""
+    """Reorder and delete steps; edit each step's title, note and how it opens (layout,
+    playing or paused, speed); replace a step's state with the current tab's; save the
+    lecture. Edits go straight into the open lecture; Save writes it (atomically)."""
 
     def __init__(self, actions: LectureActions):
         super().__init__(actions.window)
@@ -104,8 +105,20 @@ class LectureEditor(QtWidgets.QDialog):
         self.add_button.setToolTip("Add the current experiment, as it is now, after the "
                                    "selected step")
         self.go_button = QtWidgets.QPushButton("Go to step")
+        self.replace_button = QtWidgets.QPushButton("Replace with current state")
+        self.replace_button.setToolTip("The selected step reopens the current experiment as "
+                                       "it is now (its parameters, seed and speed)")
         self.step_title = QtWidgets.QLineEdit()
         self.step_title.setPlaceholderText("Step title")
+        self.layout_choice = QtWidgets.QComboBox()
+        self.layout_choice.addItems(lectures.LAYOUTS)
+        self.layout_choice.setToolTip("normal: alone in the window; presentation: alone, in "
+                                      "presentation mode; split: beside the previous step")
+        self.playing_check = QtWidgets.QCheckBox("plays at once")
+        self.speed_spin = QtWidgets.QSpinBox()
+        self.speed_spin.setRange(0, 100_000)
+        self.speed_spin.setSpecialValueText("preset's / experiment's")
+        self.speed_spin.setToolTip("Internal steps per displayed frame")
         self.note_edit = QtWidgets.QPlainTextEdit()
         self.note_edit.setPlaceholderText("Speaker note (Markdown)")
         self.problem = QtWidgets.QLabel()
@@ -117,7 +130,7 @@ class LectureEditor(QtWidgets.QDialog):
 
         buttons = QtWidgets.QVBoxLayout()
         for button in (self.up_button, self.down_button, self.delete_button, self.add_button,
-                       self.go_button):
+                       self.replace_button, self.go_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         top = QtWidgets.QHBoxLayout()
@@ -126,6 +139,14 @@ class LectureEditor(QtWidgets.QDialog):
         form = QtWidgets.QFormLayout()
         form.addRow("Lecture", self.title_edit)
         form.addRow("Step", self.step_title)
+        opens = QtWidgets.QHBoxLayout()
+        opens.addWidget(QtWidgets.QLabel("layout"))
+        opens.addWidget(self.layout_choice)
+        opens.addWidget(self.playing_check)
+        opens.addWidget(QtWidgets.QLabel("speed"))
+        opens.addWidget(self.speed_spin)
+        opens.addStretch(1)
+        form.addRow("Opens", opens)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addStretch(1)
         for button in (self.save_button, self.save_as_button, close_button):
@@ -145,6 +166,10 @@ class LectureEditor(QtWidgets.QDialog):
         self.delete_button.clicked.connect(self.delete)
         self.add_button.clicked.connect(self._add_current)
         self.go_button.clicked.connect(self.go)
+        self.replace_button.clicked.connect(self._replace_with_current)
+        self.layout_choice.currentTextChanged.connect(self._layout_edited)
+        self.playing_check.toggled.connect(self._playing_edited)
+        self.speed_spin.valueChanged.connect(self._speed_edited)
         self.title_edit.textEdited.connect(self._title_edited)
         self.step_title.textEdited.connect(self._step_title_edited)
         self.note_edit.textChanged.connect(self._note_edited)
@@ -176,17 +201,23 @@ class LectureEditor(QtWidgets.QDialog):
     def _show_selected(self, row: int) -> None:
         lecture = self.actions.lecture
         step = lecture.steps[row] if lecture and 0 <= row < len(lecture.steps) else None
-        for widget in (self.step_title, self.note_edit, self.up_button, self.down_button,
-                       self.delete_button, self.go_button):
+        for widget in (self.up_button, self.down_button, self.delete_button, self.go_button,
+                       self.replace_button):
             widget.setEnabled(step is not None)
-        # a refused step is kept exactly as read: it is moved or deleted, not edited
+        # a refused step is kept exactly as read: it is moved, deleted or replaced, not edited
         editable = step is not None and step.raw is None
-        self.step_title.setEnabled(editable)
-        self.note_edit.setEnabled(editable)
+        fields = (self.step_title, self.note_edit, self.layout_choice, self.playing_check,
+                  self.speed_spin)
+        for widget in fields:
+            widget.setEnabled(editable)
+            widget.blockSignals(True)
         self.step_title.setText(step.title if step else "")
-        self.note_edit.blockSignals(True)
         self.note_edit.setPlainText(step.note if step else "")
-        self.note_edit.blockSignals(False)
+        self.layout_choice.setCurrentText(step.layout if editable else lectures.LAYOUTS[0])
+        self.playing_check.setChecked(bool(editable and step.playing))
+        self.speed_spin.setValue((step.speed or 0) if editable else 0)
+        for widget in fields:
+            widget.blockSignals(False)
         self.problem.setText(f"{WARNING_MARK} This step will be skipped: {step.problem}"
                              if step and step.problem else "")
         self.problem.setVisible(bool(step and step.problem))
@@ -211,6 +242,11 @@ class LectureEditor(QtWidgets.QDialog):
     def _add_current(self) -> None:
         self.actions.add_current_state(after=self.steps.currentRow())
 
+    def _replace_with_current(self) -> None:
+        row = self.steps.currentRow()
+        if row >= 0 and self.actions.replace_step(row) is not None:
+            self.refresh(row)
+
     def _selected_step(self) -> lectures.Step | None:
         lecture, row = self.actions.lecture, self.steps.currentRow()
         return lecture.steps[row] if lecture and 0 <= row < len(lecture.steps) else None
@@ -229,9 +265,22 @@ class LectureEditor(QtWidgets.QDialog):
             self.actions.changed()
 
     def _note_edited(self) -> None:
+        self._set_on_step("note", self.note_edit.toPlainText())
+
+    def _layout_edited(self, layout: str) -> None:
+        self._set_on_step("layout", layout)
+
+    def _playing_edited(self, playing: bool) -> None:
+        self._set_on_step("playing", playing)
+
+    def _speed_edited(self, speed: int) -> None:
+        self._set_on_step("speed", speed or None)  # 0: the preset's, else the experiment's
+
+    def _set_on_step(self, name: str, value: object) -> None:
+        """One edited field of the selected step, then the lecture is marked unsaved."""
         step = self._selected_step()
         if step is not None:
-            step.note = self.note_edit.toPlainText()
+            setattr(step, name, value)
             self.actions.changed()
 
 
@@ -486,6 +535,22 @@ class LectureActions(QtCore.QObject):
         self._show_status()
         self._refresh_editor(position)
         w.notify(f"added as step {position + 1} of {len(self.lecture.steps)}")
+        return step
+
+    def replace_step(self, index: int) -> lectures.Step | None:
+        """Step ``index`` reopens the current tab as it is now; its title and note stay."""
+        page = self.window.current_page()
+        if page is None or self.lecture is None:
+            self.window.notify("open an experiment first: a step is an experiment's state")
+            return None
+        old = self.lecture.steps[index]
+        step = lectures.step_from_state(page.cls, page.session.values, page.session.speed,
+                                        page.session.playing, old.layout if old.raw is None
+                                        else "normal", title=old.title)
+        step.note = old.note if old.raw is None else ""
+        self.lecture.steps[index] = step
+        self.changed()
+        self._show_status()
         return step
 
     def move_step(self, index: int, delta: int) -> int:

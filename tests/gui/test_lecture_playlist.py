@@ -193,3 +193,41 @@ def test_the_editor_marks_a_bad_step(window, qtbot, tmp_path):
     assert editor.problem.isVisible() and "skipped" in editor.problem.text()
     assert not editor.note_edit.isEnabled()
     editor.close()
+
+
+def test_the_editor_sets_how_a_step_opens_and_replaces_its_state(window, qtbot, tmp_path):
+    """Layout, playing and speed are edited in place; "Replace with current state" gives the
+    step the current tab's experiment and values and keeps its title and note."""
+    path = write_lecture(tmp_path, STEPS)
+    window.lecture.set_lecture(lecture.load(path), path)
+    editor = window.lecture.edit()
+    qtbot.waitExposed(editor)
+    editor.steps.setCurrentRow(2)  # "Relaxation": OU, speed 2, paused, normal
+    assert editor.layout_choice.isVisible() and editor.speed_spin.isVisible()
+    assert (editor.layout_choice.currentText(), editor.playing_check.isChecked(),
+            editor.speed_spin.value()) == ("normal", False, 2)
+    editor.layout_choice.setCurrentText("presentation")
+    qtbot.mouseClick(editor.playing_check, QtCore.Qt.MouseButton.LeftButton)
+    editor.speed_spin.setValue(0)  # back to the preset's or the experiment's speed
+    step = window.lecture.lecture.steps[2]
+    assert (step.layout, step.playing, step.speed) == ("presentation", True, None)
+    assert window.lecture.dirty
+
+    editor.steps.setCurrentRow(1)  # a refused step can be replaced, not edited
+    assert not editor.speed_spin.isEnabled() and editor.replace_button.isEnabled()
+    window.open_experiment(LANGEVIN, {"D": 0.33, "n_particles": 60})
+    window.current_page().set_speed(9)
+    editor.steps.setCurrentRow(2)
+    qtbot.mouseClick(editor.replace_button, QtCore.Qt.MouseButton.LeftButton)
+    replaced = window.lecture.lecture.steps[2]
+    assert (replaced.experiment, replaced.title, replaced.note) == \
+        (LANGEVIN, "Relaxation", "The *exact* Gaussian")
+    assert replaced.layout == "presentation" and replaced.speed == 9
+    assert editor.steps.item(2).text().endswith(LANGEVIN)
+
+    target = tmp_path / "edited.json"
+    assert window.lecture.save_to(target) == target
+    saved = lecture.load(target)
+    assert saved.resolve(2).values["D"] == 0.33 and saved.steps[2].speed == 9
+    assert saved.steps[1].problem  # the refused step is written back as it was read
+    editor.close()
