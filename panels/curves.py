@@ -100,7 +100,7 @@ class CurvesPanel(PlotPanel):
             xs = np.concatenate([np.broadcast_to(x, rows.shape), np.full((len(rows), 1), np.nan)],
                                 axis=1).ravel()
             ys = np.concatenate([rows, np.full((len(rows), 1), np.nan)], axis=1).ravel()
-            item.setData(xs, ys, connect="finite")
+            _set_curve(item, xs, ys)
             color = pg.mkColor(self.theme.color(group) if len(groups) > 1 else self.theme.accent)
             color.setAlpha(110)
             item.setPen(pg.mkPen(color, width=max(1.0, self.theme.line_width / 2)))
@@ -126,7 +126,7 @@ class CurvesPanel(PlotPanel):
             x = frame.get(series.x) if series.x else None
             x = np.arange(y.shape[1]) if x is None else np.asarray(x, dtype=float)
             for row, item in enumerate(self.lines[si]):
-                item.setData(x, y[row], connect="finite")
+                _set_curve(item, x, y[row])
         for name, marker in self.markers.items():
             if name in frame:
                 value = float(frame[name])
@@ -141,3 +141,12 @@ class CurvesPanel(PlotPanel):
         y = 10**y if self.view.logy else y
         view = self.view
         return f"{view.title}: {view.xlabel} = {x:.5g}, {view.ylabel or 'y'} = {y:.5g}"
+
+
+def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """A curve broken at its non-finite values; with no finite value at all (a quantity
+    not computed yet), an empty curve (all-NaN points made pyqtgraph's bounds warn)."""
+    if np.isfinite(y).any():
+        item.setData(x, y, connect="finite")
+    else:
+        item.setData([], [])

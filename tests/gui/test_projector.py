@@ -152,6 +152,21 @@ def test_legends_sit_off_the_data_and_plots_carry_no_title(qtbot):
     assert not legend.intersects(panel.plot.getViewBox().sceneBoundingRect())
 
 
+def test_a_series_not_computed_yet_is_an_empty_curve_without_warnings(qtbot, recwarn):
+    """All-NaN dots (a quantity not measured yet) draw nothing, and warn of nothing."""
+    view = Curves("c", "timings", series=(Series("a", x="n", style="dots", label="measured"),
+                                          Series("b", x="n", label="fit")))
+    n = np.arange(1.0, 6.0)
+    panel = shown_panel(qtbot, view, {"n": n, "a": np.full(5, np.nan), "b": n**2})
+    qtbot.wait(20)
+    dots, fit = (items[0] for items in panel.lines)
+    assert dots.xData is None or len(dots.xData) == 0
+    assert len(fit.xData) == 5 and panel.plot.getViewBox().viewRange()[1][1] >= 25
+    panel.update_frame({"n": n, "a": n**2 + 1, "b": n**2})  # measured later: drawn
+    assert len(dots.xData) == 5
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_a_histogram_in_step_mode_counts_its_bins_under_a_legend(qtbot):
     """Step-mode curves hold one more edge than counts: the corner search must pair them."""
     widget = pg.PlotWidget()
