@@ -20,7 +20,7 @@ from compute.experiment import Experiment, Frame
 from compute.params import ParamError
 from compute.views import Readout
 from panels import PlotPanel, ViewPanel, create_panel
-from panels.readout import ReadoutPanel
+from panels.readout import MOST_HEIGHT_SHARE, ReadoutPanel
 from panels.theme import LIGHT, Theme
 
 from . import dock_layout, presets
@@ -244,7 +244,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
             return 0
         need = max(_height_for_width(d.widget(), plot_width // len(strip) - 24)
                    + d.titleBarWidget().sizeHint().height() + 10 for d in strip)
-        return min(need, int(self.height() * 0.35))
+        return min(need, int(self.height() * MOST_HEIGHT_SHARE))
 
     def _plot_area(self) -> tuple[int, int]:
         """The width and height the plot grid gets, after side panes and the strip."""

@@ -15,6 +15,7 @@ from compute.views import Readout, View
 
 from . import create_panel
 from .base import ViewPanel
+from .readout import MOST_HEIGHT_SHARE
 from .theme import LIGHT, Theme
 
 
@@ -42,6 +43,11 @@ class TitledPanel(QtWidgets.QWidget):
 class PanelGrid(QtWidgets.QWidget):
     """The views laid out two per row (read-outs in a narrow last row), each titled.
 
+    A read-out's row is as tall as its lines (up to :data:`MOST_HEIGHT_SHARE` of the
+    grid); the plots share the rest. (Left to the layout, a grid short of room squeezed
+    every row towards its minimum, and the read-out's scroll area let it shrink to a line
+    or two.)
+
     ``hidden`` names views left out (those a parameter choice makes meaningless).
     """
 
@@ -56,6 +62,10 @@ class PanelGrid(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         plots = [c for c in self.cells if not isinstance(c.panel.view, Readout)]
         readouts = [c for c in self.cells if isinstance(c.panel.view, Readout)]
+        self.readout_cells = readouts
+        for cell in readouts:
+            cell.panel.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred,
+                                     QtWidgets.QSizePolicy.Policy.Fixed)
         columns = 1 if len(plots) == 1 else 2
         for i, cell in enumerate(plots):
             layout.addWidget(cell, i // columns, i % columns)
@@ -69,6 +79,11 @@ class PanelGrid(QtWidgets.QWidget):
         for c in range(columns):
             layout.setColumnStretch(c, 1)
         self.apply_theme(theme)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        for cell in self.readout_cells:  # an unusually long table scrolls beyond this
+            cell.setMaximumHeight(int(self.height() * MOST_HEIGHT_SHARE))
 
     def update_frame(self, frame: Mapping[str, Any]) -> None:
         for panel in self.panels:

@@ -18,13 +18,15 @@ from .theme import Theme
 NOT_A_NUMBER = "—"
 RENDER_HZ = 10  # the table is laid out at most this often
 VALUE_ROOM = 10  # characters a value may grow to without changing the table's columns
+MOST_HEIGHT_SHARE = 0.35  # the largest share of a window's height the read-outs take
 
 class ReadoutPanel(ViewPanel):
     """Label/value rows, formatted with each line's format string.
 
     Read-outs sit in a wide, low strip, so their lines are set in as many side-by-side
     columns as the width allows (the strip is then as low as it can be); a scroll area
-    keeps an unusually long table from forcing the strip taller. A value that is not a
+    keeps an unusually long table from forcing the strip taller than
+    :data:`MOST_HEIGHT_SHARE` of the window. A value that is not a
     number (NaN) shows as "—" with the reason in the tooltip.
     """
 
@@ -44,6 +46,7 @@ class ReadoutPanel(ViewPanel):
         scroll.setWidget(self.label)
         self.layout().addWidget(scroll)
         self.values: dict[str, str] = {}
+        self._widest: dict[str, int] = {}  # the longest text each line has shown
         self.columns = 1
         self._table_sizes: dict[str, QtCore.QSize] = {}
         self._rendered_at = 0.0
@@ -65,6 +68,7 @@ class ReadoutPanel(ViewPanel):
     def _fit_columns(self) -> None:
         self.columns = self._columns_for(self.width())
         self._render()
+        self.updateGeometry()  # the table's height may have changed: layouts ask again
 
     def _columns_for(self, width: int) -> int:
         """The most columns whose table fits ``width`` pixels, with room for values to grow
@@ -103,9 +107,16 @@ class ReadoutPanel(ViewPanel):
         self._fit_columns()  # the type size changes how many columns fit
 
     def show_frame(self, frame: Mapping[str, Any]) -> None:
+        outgrown = False
         for name, _, fmt in self.view.lines:
             if name in frame:
-                self.values[name] = format_value(frame[name], fmt)
+                text = format_value(frame[name], fmt)
+                widest = max(VALUE_ROOM, self._widest.get(name, 0))
+                outgrown |= len(text) > widest
+                self._widest[name] = max(len(text), widest)
+                self.values[name] = text
+        if outgrown:  # a value longer than any before: fewer columns may fit now
+            self._fit_columns()
         # numbers changing faster than a person reads are not worth laying out a table
         # each frame (a rich-text table costs milliseconds): at most RENDER_HZ, the
         # newest values always shown within 1/RENDER_HZ
