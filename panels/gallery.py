@@ -13,11 +13,10 @@ from pyqtgraph.Qt import QtCore, QtGui
 
 from compute.views import Gallery
 
-from .base import PlotPanel
+from .base import MIN_LABEL_SCALE, PlotPanel
 from .theme import Theme
 
 GAP = 0.08  # gap between images, as a fraction of an image's width
-CAPTION = 0.2  # room above each image for its caption, as a fraction of its height
 
 
 def gallery_grid(count: int, columns: int) -> tuple[int, int]:
@@ -43,6 +42,7 @@ class GalleryPanel(PlotPanel):
         self.captions: list[pg.TextItem] = []
         self.images: np.ndarray | None = None
         self.cells: list[tuple[float, float, float, float]] = []
+        self.plot.getViewBox().sigResized.connect(self._place)
         self.style_items()
 
     def style_items(self) -> None:
@@ -60,6 +60,8 @@ class GalleryPanel(PlotPanel):
             self.plot.addItem(item)
             self.items.append(item)
             caption = pg.TextItem(anchor=(0.5, 1.0))
+            caption.textItem.document().setDefaultTextOption(
+                QtGui.QTextOption(QtCore.Qt.AlignmentFlag.AlignHCenter))  # (wrapped lines)
             self.plot.addItem(caption)
             self.captions.append(caption)
         for k, (item, caption) in enumerate(zip(self.items, self.captions, strict=True)):
@@ -92,14 +94,7 @@ class GalleryPanel(PlotPanel):
         labels = (labels + [""] * count)[:count]
         self.images = images
         self._ensure(count)
-        rows, cols = gallery_grid(count, view.columns)
-        h, w = images.shape[1], images.shape[2]
-        scale = 1.0 / max(h, w)  # every image fits a unit square
-        self.cells = []
         for k in range(count):
-            r, c = divmod(k, cols)
-            x0 = c * (1 + GAP)
-            y0 = r * (1 + CAPTION + GAP) + CAPTION
             item = self.items[k]
             data = images[k]
             if rgb:
@@ -109,33 +104,77 @@ class GalleryPanel(PlotPanel):
             else:
                 item.setImage(data.astype(np.float32), levels=self._levels(images, k),
                               lut=self.lut, autoLevels=False)
-            rect = (x0 + (1 - w * scale) / 2, y0 + (1 - h * scale) / 2, w * scale, h * scale)
-            item.setRect(QtCore.QRectF(*rect))
-            self.cells.append(rect)
             self.captions[k].setText(labels[k])
-            self.captions[k].setPos(x0 + 0.5, y0 - 0.02)
-        self._fit_captions(cols)
+        self._place()
+
+    def _place(self) -> None:
+        """Lay the images and captions out for the view's size in pixels.
+
+        Each row keeps a band above its images as tall as its captions' text (a fixed share
+        of an image's height was too little for large type: the top captions ran out of the
+        view), and a caption wider than its image is set smaller or on two lines, so
+        neighbours never run into each other.
+        """
+        if self.images is None:
+            return
+        count, (h, w) = len(self.images), self.images.shape[1:3]
+        rows, cols = gallery_grid(count, self.view.columns)
+        captions = self.captions[:count]
+        vb = self.plot.getViewBox()
+        width, height = (vb.width(), vb.height()) if vb.width() > 10 else (600.0, 400.0)
+
+        def image_px(caption_px: float) -> float:
+            """Pixels per image width, the view filled along its tighter side (the aspect
+            is locked, so one unit is the same number of pixels along both axes)."""
+            return max(1.0, min(width / (cols * (1 + GAP)),
+                                (height - rows * caption_px) / (rows * (1 + GAP))))
+
+        unit = image_px(self._caption_height(captions, self.theme.font_pt))
+        for caption in captions:
+            self._fit_caption(caption, unit)
+        unit = image_px(self._caption_height(captions))
+        band = self._caption_height(captions) / unit  # caption band, in image heights
+        scale = 1.0 / max(h, w)  # every image fits a unit square
+        self.cells = []
+        for k in range(count):
+            r, c = divmod(k, cols)
+            x0, top = c * (1 + GAP), r * (band + 1 + GAP)
+            y0 = top + band
+            rect = (x0 + (1 - w * scale) / 2, y0 + (1 - h * scale) / 2, w * scale, h * scale)
+            self.items[k].setRect(QtCore.QRectF(*rect))
+            self.cells.append(rect)
+            captions[k].setPos(x0 + 0.5, y0)
         self.plot.setRange(xRange=(-GAP / 2, cols * (1 + GAP) - GAP / 2),
-                           yRange=(0, rows * (1 + CAPTION + GAP)), padding=0.01)
+                           yRange=(-GAP / 2, rows * (band + 1 + GAP) - GAP / 2), padding=0)
 
-    def _fit_captions(self, cols: int) -> None:
-        """Captions in the theme's size, smaller where one would be wider than its image."""
-        width = self.plot.getViewBox().width()
-        cell_px = (width if width > 10 else 600.0) / (cols * (1 + GAP))
-        for caption in self.captions:
-            font = QtGui.QFont()
-            size = self.theme.font_pt
-            font.setPointSizeF(size)
-            text = caption.textItem.toPlainText()
-            while size > 6 and QtGui.QFontMetrics(font).horizontalAdvance(text) > cell_px:
-                size -= 0.5
-                font.setPointSizeF(size)
+    @staticmethod
+    def _caption_height(captions: list[pg.TextItem], points: float | None = None) -> float:
+        """The tallest caption's height in pixels (0 when none has text), set in
+        ``points`` if given, else in their present sizes."""
+        tallest = 0.0
+        for caption in captions:
+            if caption.textItem.toPlainText():
+                if points is not None:
+                    font = caption.textItem.font()
+                    font.setPointSizeF(points)
+                    caption.setFont(font)
+                tallest = max(tallest, caption.textItem.boundingRect().height())
+        return tallest
+
+    def _fit_caption(self, caption: pg.TextItem, width_px: float) -> None:
+        """The caption in the theme's size; one wider than ``width_px`` (its image) set
+        smaller, down to MIN_LABEL_SCALE of that size (as axis labels), then on more lines."""
+        full = self.theme.font_pt
+        font = caption.textItem.font()
+        font.setPointSizeF(full)
+        caption.setTextWidth(-1)
+        caption.setFont(font)
+        width = caption.textItem.boundingRect().width()
+        if width > width_px:
+            font.setPointSizeF(max(full * width_px / width * 0.95, full * MIN_LABEL_SCALE))
             caption.setFont(font)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if self.images is not None:
-            self._fit_captions(gallery_grid(len(self.images), self.view.columns)[1])
+            if caption.textItem.boundingRect().width() > width_px:
+                caption.setTextWidth(width_px)
 
     def hover_text(self, x: float, y: float) -> str:
         if self.images is None:
