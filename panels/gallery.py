@@ -17,12 +17,31 @@ from .base import MIN_LABEL_SCALE, PlotPanel
 from .theme import Theme
 
 GAP = 0.08  # gap between images, as a fraction of an image's width
+MIN_CAPTION_PT = 6.0  # a caption with a word wider than its image shrinks down to this
 
 
 def gallery_grid(count: int, columns: int) -> tuple[int, int]:
     """(rows, columns) for ``count`` images: ``columns`` if given, else near-square."""
     cols = columns if columns > 0 else max(1, math.ceil(math.sqrt(count)))
     return max(1, math.ceil(count / cols)), cols
+
+
+def _shrink_to(caption: pg.TextItem, width_px: float, points: float, smallest: float,
+               first: bool = False) -> float:
+    """Set ``caption`` in ``points`` (with ``first``), then smaller, down to ``smallest``,
+    until it is at most ``width_px`` wide; returns the size it is set in."""
+    font = caption.textItem.font()
+    if first:
+        font.setPointSizeF(points)
+        caption.setFont(font)
+    for _ in range(3):  # text width is nearly proportional to the size: a step or two
+        width = caption.textItem.boundingRect().width()
+        if width <= width_px or points <= smallest:
+            break
+        points = max(points * width_px / width * 0.97, smallest)
+        font.setPointSizeF(points)
+        caption.setFont(font)
+    return points
 
 
 class GalleryPanel(PlotPanel):
@@ -130,9 +149,14 @@ class GalleryPanel(PlotPanel):
                                 (height - rows * caption_px) / (rows * (1 + GAP))))
 
         unit = image_px(self._caption_height(captions, self.theme.font_pt))
-        for caption in captions:
-            self._fit_caption(caption, unit)
-        unit = image_px(self._caption_height(captions))
+        for _ in range(4):  # captions on more lines leave less height to the images: settle
+            for caption in captions:
+                self._fit_caption(caption, unit)
+            fitted = image_px(self._caption_height(captions))
+            if fitted >= unit - 0.5:
+                break
+            unit = fitted
+        unit = fitted
         band = self._caption_height(captions) / unit  # caption band, in image heights
         scale = 1.0 / max(h, w)  # every image fits a unit square
         self.cells = []
@@ -163,18 +187,14 @@ class GalleryPanel(PlotPanel):
 
     def _fit_caption(self, caption: pg.TextItem, width_px: float) -> None:
         """The caption in the theme's size; one wider than ``width_px`` (its image) set
-        smaller, down to MIN_LABEL_SCALE of that size (as axis labels), then on more lines."""
+        smaller, down to MIN_LABEL_SCALE of that size (as axis labels), then on more
+        lines, then (a word longer than the image) smaller again, down to MIN_CAPTION_PT."""
         full = self.theme.font_pt
-        font = caption.textItem.font()
-        font.setPointSizeF(full)
         caption.setTextWidth(-1)
-        caption.setFont(font)
-        width = caption.textItem.boundingRect().width()
-        if width > width_px:
-            font.setPointSizeF(max(full * width_px / width * 0.95, full * MIN_LABEL_SCALE))
-            caption.setFont(font)
-            if caption.textItem.boundingRect().width() > width_px:
-                caption.setTextWidth(width_px)
+        size = _shrink_to(caption, width_px, full, full * MIN_LABEL_SCALE, first=True)
+        if caption.textItem.boundingRect().width() > width_px:
+            caption.setTextWidth(width_px)
+            _shrink_to(caption, width_px, size, MIN_CAPTION_PT)
 
     def hover_text(self, x: float, y: float) -> str:
         if self.images is None:
