@@ -44,9 +44,10 @@ class PanelGrid(QtWidgets.QWidget):
     """The views laid out two per row (read-outs in a narrow last row), each titled.
 
     A read-out's row is as tall as its lines (up to :data:`MOST_HEIGHT_SHARE` of the
-    grid); the plots share the rest. (Left to the layout, a grid short of room squeezed
-    every row towards its minimum, and the read-out's scroll area let it shrink to a line
-    or two.)
+    grid); the plots share the rest in equal rows. (The titles wrap, so the grid lays
+    its rows out by height-for-width, which takes each cell's size hint as its minimum:
+    the plots' 480 px hints did not fit, and every row, the read-out's included, was
+    squeezed alike, down to a line or two of the read-out.)
 
     ``hidden`` names views left out (those a parameter choice makes meaningless).
     """
@@ -60,12 +61,16 @@ class PanelGrid(QtWidgets.QWidget):
         self.cells = [TitledPanel(p) for p in self.panels]
         layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # the grid is the size it is given (a render's, a video's): its layout never
+        # raises it to the layout's minimum, as Qt does for a top-level widget
+        layout.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
         plots = [c for c in self.cells if not isinstance(c.panel.view, Readout)]
         readouts = [c for c in self.cells if isinstance(c.panel.view, Readout)]
         self.readout_cells = readouts
-        for cell in readouts:
-            cell.panel.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred,
-                                     QtWidgets.QSizePolicy.Policy.Fixed)
+        Policy = QtWidgets.QSizePolicy.Policy
+        for cell in self.cells:
+            cell.panel.setSizePolicy(Policy.Preferred,
+                                     Policy.Fixed if cell in readouts else Policy.Ignored)
         columns = 1 if len(plots) == 1 else 2
         for i, cell in enumerate(plots):
             layout.addWidget(cell, i // columns, i % columns)
@@ -82,8 +87,9 @@ class PanelGrid(QtWidgets.QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        most = int(self.height() * MOST_HEIGHT_SHARE)
         for cell in self.readout_cells:  # an unusually long table scrolls beyond this
-            cell.setMaximumHeight(int(self.height() * MOST_HEIGHT_SHARE))
+            cell.panel.setMaximumHeight(max(most - cell.title.sizeHint().height(), 40))
 
     def update_frame(self, frame: Mapping[str, Any]) -> None:
         for panel in self.panels:
