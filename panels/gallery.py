@@ -61,6 +61,7 @@ class GalleryPanel(PlotPanel):
         self.captions: list[pg.TextItem] = []
         self.images: np.ndarray | None = None
         self.cells: list[tuple[float, float, float, float]] = []
+        self._placed_for: tuple | None = None  # what the present layout was made for
         self.plot.getViewBox().sigResized.connect(self._place)
         self.style_items()
 
@@ -72,8 +73,10 @@ class GalleryPanel(PlotPanel):
         for caption in self.captions:
             caption.setColor(self.theme.foreground)
             caption.setFont(font)
+        self._placed_for = None  # captions back in the theme's size: fit them again
 
     def _ensure(self, count: int) -> None:
+        added = len(self.items) < count
         while len(self.items) < count:
             item = pg.ImageItem(axisOrder="row-major")
             self.plot.addItem(item)
@@ -86,7 +89,8 @@ class GalleryPanel(PlotPanel):
         for k, (item, caption) in enumerate(zip(self.items, self.captions, strict=True)):
             item.setVisible(k < count)
             caption.setVisible(k < count)
-        self.style_items()
+        if added:
+            self.style_items()
 
     def _levels(self, images: np.ndarray, k: int) -> tuple[float, float]:
         mode = self.view.levels
@@ -141,6 +145,11 @@ class GalleryPanel(PlotPanel):
         captions = self.captions[:count]
         vb = self.plot.getViewBox()
         width, height = (vb.width(), vb.height()) if vb.width() > 10 else (600.0, 400.0)
+        # fitting captions costs about as much as drawing the images: only when needed
+        layout = (h, w, width, height, *(c.textItem.toPlainText() for c in captions))
+        if layout == self._placed_for:
+            return
+        self._placed_for = layout
 
         def image_px(caption_px: float) -> float:
             """Pixels per image width, the view filled along its tighter side (the aspect

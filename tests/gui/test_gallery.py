@@ -106,3 +106,25 @@ def test_captions_follow_a_resize(qtbot):
     for i, rect in enumerate(captions):
         assert visible.contains(rect)
         assert not any(rect.intersects(other) for other in captions[i + 1:])
+
+
+def test_captions_are_fitted_again_after_a_theme_change(qtbot):
+    """Entering presentation mode doubles the type: the captions are fitted anew (the
+    layout is kept between frames only while captions and size stay the same)."""
+    view = Gallery("g", "Digits", images="im", labels="lab", columns=6)
+    panel = create_panel(view, LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(953, 286)
+    panel.show()
+    qtbot.waitExposed(panel)
+    frame = {"im": np.ones((12, 8, 8)), "lab": np.array(["(after training)"] * 12)}
+    panel.update_frame(frame)
+    panel.apply_theme(PRESENTATION)
+    panel.update_frame(frame)
+    qtbot.wait(20)
+    visible = panel.plot.getViewBox().sceneBoundingRect()
+    captions = [scene_rect(c.textItem) for c in shown_captions(panel)]
+    assert len(captions) == 12
+    for i, rect in enumerate(captions):
+        assert visible.contains(rect)
+        assert not any(rect.intersects(other) for other in captions[i + 1:])
