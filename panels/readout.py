@@ -31,6 +31,10 @@ class ReadoutPanel(ViewPanel):
     """
 
     view: Readout
+    #: the table has another number of rows (a long value arrived, the width or the type
+    #: changed): a strip sized for the old table may need another height
+    rows_changed = QtCore.Signal()
+    MARGIN = 8  # pixels around the table
 
     def __init__(self, view: Readout, theme: Theme, parent=None):
         super().__init__(view, theme, parent)
@@ -39,7 +43,7 @@ class ReadoutPanel(ViewPanel):
         align = QtCore.Qt.AlignmentFlag
         self.label.setAlignment(align.AlignTop | align.AlignLeft)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setMargin(8)
+        self.label.setMargin(self.MARGIN)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
@@ -59,16 +63,23 @@ class ReadoutPanel(ViewPanel):
     def sizeHint(self) -> QtCore.QSize:
         """As tall as the table (the scroll area alone would ask for almost nothing)."""
         hint = self.label.sizeHint()
-        return QtCore.QSize(hint.width() + 8, hint.height() + 8)
+        return QtCore.QSize(hint.width() + self.MARGIN, hint.height() + self.MARGIN)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_columns()
 
     def _fit_columns(self) -> None:
+        rows = self.rows()
         self.columns = self._columns_for(self.width())
         self._render()
         self.updateGeometry()  # the table's height may have changed: layouts ask again
+        if self.rows() != rows:
+            self.rows_changed.emit()
+
+    def rows(self) -> int:
+        """The number of rows the table is set in."""
+        return -(-len(self.view.lines) // max(self.columns, 1))
 
     def _columns_for(self, width: int) -> int:
         """The most columns whose table fits ``width`` pixels, with room for values to grow
@@ -95,7 +106,7 @@ class ReadoutPanel(ViewPanel):
 
     def height_for_width(self, width: int) -> int:
         """The height the table needs when the panel is ``width`` pixels wide."""
-        return self._table_size(self._columns_for(width)).height() + 8
+        return self._table_size(self._columns_for(width)).height() + self.MARGIN
 
     def style_items(self) -> None:
         t = self.theme

@@ -155,3 +155,18 @@ def test_a_taller_log_plot_labels_more_of_its_minor_ticks(qtbot):
     short, tall = (len(tick_label_rects(log_plot(qtbot, h, 1.2, 9.5), "left"))
                    for h in (180, 600))
     assert tall > short
+
+
+# -- the window's read-out strip -------------------------------------------------------------
+def test_the_window_strip_grows_when_long_values_add_rows_to_its_read_out(window, qtbot):
+    """ch3.optimizer-zoo's contraction line arrives long after the strip was sized for
+    the short first values: the table takes one column and four rows, and the strip
+    grows to show them all (at 1600x1000, as a lecturer opens it)."""
+    window.resize(1600, 1000)
+    page = window.open_experiment("ch3.optimizer-zoo", playing=True)
+    qtbot.waitUntil(lambda: page.frames_shown >= 30 and page._sized, timeout=20_000)
+    page.pause()
+    qtbot.wait(400)  # (the first layout, then the strip's growth, after the show)
+    panel = page.panels["race"]
+    assert panel.rows() == 4
+    assert_every_line_shown(panel)
