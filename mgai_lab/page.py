@@ -20,7 +20,7 @@ from compute.experiment import Experiment, Frame
 from compute.params import ParamError
 from compute.views import Readout
 from panels import PlotPanel, ViewPanel, create_panel
-from panels.readout import ReadoutPanel
+from panels.readout import MOST_HEIGHT_SHARE, ReadoutPanel
 from panels.theme import LIGHT, Theme
 
 from . import dock_layout, presets
@@ -204,6 +204,10 @@ class ExperimentPage(QtWidgets.QMainWindow):
             panel.interacted.connect(self._on_interacted)
             self.panels[view.key] = panel
         strip = set(self.strip_views())
+        for key in strip:
+            if isinstance(self.panels[key], ReadoutPanel):
+                self.panels[key].rows_changed.connect(
+                    lambda: QtCore.QTimer.singleShot(0, self._grow_strip))
         for view in self.cls.views:
             self._add_dock(view.key, view.title, self.panels[view.key],
                            Area.BottomDockWidgetArea if view.key in strip
@@ -244,7 +248,19 @@ class ExperimentPage(QtWidgets.QMainWindow):
             return 0
         need = max(_height_for_width(d.widget(), plot_width // len(strip) - 24)
                    + d.titleBarWidget().sizeHint().height() + 10 for d in strip)
-        return min(need, int(self.height() * 0.35))
+        return min(need, int(self.height() * MOST_HEIGHT_SHARE))
+
+    def _grow_strip(self) -> None:
+        """A read-out's table gained rows (a long value arrived, the page narrowed): the
+        strip grows to show them, up to its cap. It never shrinks here, and a few pixels
+        short (no line hidden, only the table's margin) it stays: a height the user gave
+        it, or the layout leaving presentation mode restores, is kept."""
+        strip = [self.docks[k] for k in self.strip_views() if not self.docks[k].isHidden()]
+        if not self._sized or not strip:
+            return
+        need = self._strip_height(self._plot_area()[0])
+        if min(d.height() for d in strip) < need - ReadoutPanel.MARGIN:
+            self.resizeDocks(strip, [need] * len(strip), QtCore.Qt.Orientation.Vertical)
 
     def _plot_area(self) -> tuple[int, int]:
         """The width and height the plot grid gets, after side panes and the strip."""

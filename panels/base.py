@@ -40,6 +40,69 @@ def _values_as_they_are(axis: pg.AxisItem) -> None:
     axis._updateLabel()
 
 
+LOG_LABEL_ORDER = (1, 2, 5, 3, 4, 6, 7, 8, 9)  # mantissas labelled first on a log axis
+UNLABELLED = 0.0  # the "spacing" of a tick level drawn without labels (see ReadableAxis)
+
+
+def _log_label_rank(log_value: float) -> int:
+    """Where the tick at 10**log_value comes in :data:`LOG_LABEL_ORDER` (by its mantissa)."""
+    mantissa = round(10 ** (log_value - math.floor(log_value)))
+    return LOG_LABEL_ORDER.index(1 if mantissa >= 10 else mantissa)
+
+
+class ReadableAxis(pg.AxisItem):
+    """An axis whose log-scale tick labels never run together.
+
+    On a log axis spanning less than a few decades pyqtgraph labels every minor tick
+    (2, 3, … 9 times a power of ten) whatever the axis length: it skips its crowding check
+    for the first tick level, so on a short plot the labels overlapped. Here a minor tick
+    keeps its label only if the label fits on the axis clear of those placed before it
+    (decades first, then mantissas in :data:`LOG_LABEL_ORDER`); the others stay as
+    unlabelled ticks.
+    """
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        levels = super().logTickValues(minVal, maxVal, size, stdTicks)
+        if maxVal <= minVal or size <= 0:
+            return levels
+        metrics = QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont())
+        placed: list[tuple[float, float]] = []  # (pixel position, half extent) of labels
+
+        def label_span(value: float) -> tuple[float, float]:
+            at = (value - minVal) / (maxVal - minVal) * size
+            if self.orientation in ("left", "right"):
+                return at, metrics.height() / 2
+            text = self.logTickStrings([value], 1.0, None)[0]
+            return at, (metrics.horizontalAdvance(text) + metrics.horizontalAdvance(" ")) / 2
+
+        def clears(value: float) -> bool:
+            """Inside the axis (pyqtgraph drops a label that is not) and off the others."""
+            at, half = label_span(value)
+            return half <= at <= size - half and all(
+                abs(at - other) >= half + other_half for other, other_half in placed)
+
+        readable = []
+        for spacing, values in levels:
+            if spacing is not None:  # decades, spaced by pyqtgraph's own crowding rule
+                placed.extend(label_span(v) for v in values)
+                readable.append((spacing, values))
+                continue
+            labelled = []
+            for value in sorted(values, key=_log_label_rank):
+                if clears(value):
+                    placed.append(label_span(value))
+                    labelled.append(value)
+            if labelled:
+                readable.append((None, sorted(labelled)))
+            readable.append((UNLABELLED, [v for v in values if v not in labelled]))
+        return readable
+
+    def logTickStrings(self, values, scale, spacing):
+        if spacing == UNLABELLED:
+            return [""] * len(values)
+        return super().logTickStrings(values, scale, spacing)
+
+
 class ViewPanel(QtWidgets.QWidget):
     """One view of an experiment. Subclasses implement :meth:`show_frame`."""
 
@@ -218,7 +281,9 @@ class PlotPanel(ViewPanel):
 
     def __init__(self, view: View, theme: Theme = LIGHT, parent=None):
         super().__init__(view, theme, parent)
-        self.plot_widget = pg.PlotWidget(viewBox=SteppedViewBox())
+        self.plot_widget = pg.PlotWidget(
+            viewBox=SteppedViewBox(),
+            axisItems={name: ReadableAxis(name) for name in ("left", "bottom")})
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(True)
         self.legend: PlotLegend | None = None

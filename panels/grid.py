@@ -15,6 +15,7 @@ from compute.views import Readout, View
 
 from . import create_panel
 from .base import ViewPanel
+from .readout import MOST_HEIGHT_SHARE
 from .theme import LIGHT, Theme
 
 
@@ -42,6 +43,12 @@ class TitledPanel(QtWidgets.QWidget):
 class PanelGrid(QtWidgets.QWidget):
     """The views laid out two per row (read-outs in a narrow last row), each titled.
 
+    A read-out's row is as tall as its lines (up to :data:`MOST_HEIGHT_SHARE` of the
+    grid); the plots share the rest in equal rows. (The titles wrap, so the grid lays
+    its rows out by height-for-width, which takes each cell's size hint as its minimum:
+    the plots' 480 px hints did not fit, and every row, the read-out's included, was
+    squeezed alike, down to a line or two of the read-out.)
+
     ``hidden`` names views left out (those a parameter choice makes meaningless).
     """
 
@@ -54,8 +61,16 @@ class PanelGrid(QtWidgets.QWidget):
         self.cells = [TitledPanel(p) for p in self.panels]
         layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # the grid is the size it is given (a render's, a video's): its layout never
+        # raises it to the layout's minimum, as Qt does for a top-level widget
+        layout.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
         plots = [c for c in self.cells if not isinstance(c.panel.view, Readout)]
         readouts = [c for c in self.cells if isinstance(c.panel.view, Readout)]
+        self.readout_cells = readouts
+        Policy = QtWidgets.QSizePolicy.Policy
+        for cell in self.cells:
+            cell.panel.setSizePolicy(Policy.Preferred,
+                                     Policy.Fixed if cell in readouts else Policy.Ignored)
         columns = 1 if len(plots) == 1 else 2
         for i, cell in enumerate(plots):
             layout.addWidget(cell, i // columns, i % columns)
@@ -69,6 +84,12 @@ class PanelGrid(QtWidgets.QWidget):
         for c in range(columns):
             layout.setColumnStretch(c, 1)
         self.apply_theme(theme)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        most = int(self.height() * MOST_HEIGHT_SHARE)
+        for cell in self.readout_cells:  # an unusually long table scrolls beyond this
+            cell.panel.setMaximumHeight(max(most - cell.title.sizeHint().height(), 40))
 
     def update_frame(self, frame: Mapping[str, Any]) -> None:
         for panel in self.panels:

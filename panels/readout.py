@@ -18,17 +18,23 @@ from .theme import Theme
 NOT_A_NUMBER = "—"
 RENDER_HZ = 10  # the table is laid out at most this often
 VALUE_ROOM = 10  # characters a value may grow to without changing the table's columns
+MOST_HEIGHT_SHARE = 0.35  # the largest share of a window's height the read-outs take
 
 class ReadoutPanel(ViewPanel):
     """Label/value rows, formatted with each line's format string.
 
     Read-outs sit in a wide, low strip, so their lines are set in as many side-by-side
     columns as the width allows (the strip is then as low as it can be); a scroll area
-    keeps an unusually long table from forcing the strip taller. A value that is not a
+    keeps an unusually long table from forcing the strip taller than
+    :data:`MOST_HEIGHT_SHARE` of the window. A value that is not a
     number (NaN) shows as "—" with the reason in the tooltip.
     """
 
     view: Readout
+    #: the table has another number of rows (a long value arrived, the width or the type
+    #: changed): a strip sized for the old table may need another height
+    rows_changed = QtCore.Signal()
+    MARGIN = 8  # pixels around the table
 
     def __init__(self, view: Readout, theme: Theme, parent=None):
         super().__init__(view, theme, parent)
@@ -37,13 +43,14 @@ class ReadoutPanel(ViewPanel):
         align = QtCore.Qt.AlignmentFlag
         self.label.setAlignment(align.AlignTop | align.AlignLeft)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setMargin(8)
+        self.label.setMargin(self.MARGIN)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setWidget(self.label)
         self.layout().addWidget(scroll)
         self.values: dict[str, str] = {}
+        self._widest: dict[str, int] = {}  # the longest text each line has shown
         self.columns = 1
         self._table_sizes: dict[str, QtCore.QSize] = {}
         self._rendered_at = 0.0
@@ -56,15 +63,23 @@ class ReadoutPanel(ViewPanel):
     def sizeHint(self) -> QtCore.QSize:
         """As tall as the table (the scroll area alone would ask for almost nothing)."""
         hint = self.label.sizeHint()
-        return QtCore.QSize(hint.width() + 8, hint.height() + 8)
+        return QtCore.QSize(hint.width() + self.MARGIN, hint.height() + self.MARGIN)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_columns()
 
     def _fit_columns(self) -> None:
+        rows = self.rows()
         self.columns = self._columns_for(self.width())
         self._render()
+        self.updateGeometry()  # the table's height may have changed: layouts ask again
+        if self.rows() != rows:
+            self.rows_changed.emit()
+
+    def rows(self) -> int:
+        """The number of rows the table is set in."""
+        return -(-len(self.view.lines) // max(self.columns, 1))
 
     def _columns_for(self, width: int) -> int:
         """The most columns whose table fits ``width`` pixels, with room for values to grow
@@ -91,7 +106,7 @@ class ReadoutPanel(ViewPanel):
 
     def height_for_width(self, width: int) -> int:
         """The height the table needs when the panel is ``width`` pixels wide."""
-        return self._table_size(self._columns_for(width)).height() + 8
+        return self._table_size(self._columns_for(width)).height() + self.MARGIN
 
     def style_items(self) -> None:
         t = self.theme
@@ -103,9 +118,16 @@ class ReadoutPanel(ViewPanel):
         self._fit_columns()  # the type size changes how many columns fit
 
     def show_frame(self, frame: Mapping[str, Any]) -> None:
+        outgrown = False
         for name, _, fmt in self.view.lines:
             if name in frame:
-                self.values[name] = format_value(frame[name], fmt)
+                text = format_value(frame[name], fmt)
+                widest = max(VALUE_ROOM, self._widest.get(name, 0))
+                outgrown |= len(text) > widest
+                self._widest[name] = max(len(text), widest)
+                self.values[name] = text
+        if outgrown:  # a value longer than any before: fewer columns may fit now
+            self._fit_columns()
         # numbers changing faster than a person reads are not worth laying out a table
         # each frame (a rich-text table costs milliseconds): at most RENDER_HZ, the
         # newest values always shown within 1/RENDER_HZ
