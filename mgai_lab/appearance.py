@@ -150,6 +150,13 @@ class Appearance(QtCore.QObject):
             self._restore_pending = True
         w.notify("presentation mode (F5 to leave)" if on else "presentation mode off")
 
+    def give_back_application_font(self) -> None:
+        """The application's font as it was before presentation mode enlarged it (the font
+        is the whole process's: a window closed while presenting left every later window
+        of the process, such as the next test's, in presentation type)."""
+        if self.presenting and self._normal_font is not None:
+            QtWidgets.QApplication.instance().setFont(self._normal_font)
+
     def eventFilter(self, watched, event) -> bool:
         """Restore the pages' layouts when the window has left full screen."""
         if not self._restore_pending:

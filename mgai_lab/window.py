@@ -239,6 +239,7 @@ class MainWindow(QtWidgets.QMainWindow):
         problem = self.settings.save()
         if problem:
             print(f"mgai-lab: {problem}", file=sys.stderr)
+        self.appearance.give_back_application_font()
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from pyqtgraph.Qt import QtCore, QtGui
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from compute.views import Curves, Particles, Series
 from mgai_lab.settings import Settings
@@ -115,12 +115,16 @@ def test_quitting_while_presenting_remembers_the_normal_layout(window, qtbot):
     page = running(window, qtbot, LANGEVIN)
     page.pause()
     normal = bytes(page.saveState(layout_version(LANGEVIN)))
+    app_font = QtGui.QFont(QtWidgets.QApplication.font())
     window.appearance.set_presentation(True)
     qtbot.waitUntil(lambda: window.width() == 1920, timeout=TIMEOUT)
     qtbot.wait(400)
     assert not page.docks["parameters"].isVisible()
+    assert QtWidgets.QApplication.font().pointSizeF() > app_font.pointSizeF()
     window.shutdown()
     assert window.settings.layout(LANGEVIN) == normal
+    # the process's font is given back: later windows are not in presentation type
+    assert QtWidgets.QApplication.font() == app_font
 
 
 # -- 4. views follow their data --------------------------------------------------------------
