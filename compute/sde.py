@@ -168,6 +168,15 @@ class Ensemble:
             self.x.mul_(a).add_(xi, alpha=s)
 
     # -- read-outs ---------------------------------------------------------------------
+    def host_view(self) -> Ensemble:
+        """The ensemble for numpy to read: itself when numpy (or on a GPU, where it stays a
+        torch one); for torch on the CPU a numpy-kind view sharing the positions, since
+        numpy's SIMD comparisons and counts run about three times faster than torch's there.
+        The view follows the steps taken in place; it cannot step itself."""
+        if self.kind == "numpy" or self.device != "cpu":
+            return self
+        return _NumpyView(self)
+
     def numpy(self) -> np.ndarray:
         """A copy of the positions as a numpy array (float64 or float32)."""
         if self.kind == "numpy":
@@ -199,7 +208,8 @@ class Ensemble:
         if self.kind == "numpy":
             m = np.max(np.abs(self.x))
             return float(m) if np.isfinite(m) else math.inf
-        m = float(self.x.abs().max().item())
+        low, high = self._torch.aminmax(self.x)  # one pass, no |x| temporary
+        m = max(-float(low), float(high))
         return m if math.isfinite(m) else math.inf
 
     def histogram(self, lo: float, hi: float, bins: int, values=None) -> np.ndarray:
@@ -207,18 +217,65 @@ class Ensemble:
         v = self.x if values is None else values
         if self.kind == "numpy":
             return uniform_bin_counts(v, lo, hi, bins)
-        # bin indices clamped to one overflow bin on each side and counted with bincount:
-        # on a CPU a third of the time of torch.histc, which is dearer than an EM step
-        idx = ((v - lo) * (bins / (hi - lo))).floor_().clamp_(-1, bins).nan_to_num_(nan=-1.0)
-        counts = self._torch.bincount(idx.add_(1).int(), minlength=bins + 2)[1:bins + 1]
+        # 1 + bin index, clamped to an overflow bin on each side (NaN to the left one) and
+        # counted with bincount: on a CPU a third of the time of torch.histc. The scratch
+        # buffers are kept, so a frame allocates nothing of the ensemble's size.
+        torch = self._torch
+        if getattr(self, "_bin_pos", None) is None or self._bin_pos.shape != v.shape:
+            self._bin_pos = torch.empty_like(v)
+            self._bin_idx = torch.empty(v.shape, dtype=torch.int32, device=v.device)
+        pos = torch.sub(v, lo, out=self._bin_pos)
+        pos.mul_(bins / (hi - lo)).add_(1.0).clamp_(0.0, bins + 1.0).nan_to_num_(nan=0.0)
+        idx = self._bin_idx.copy_(pos)  # truncation is floor on these non-negative values
+        counts = torch.bincount(idx, minlength=bins + 2)[1:bins + 1]
         return counts.to("cpu").double().numpy()
 
 
+class _NumpyView(Ensemble):
+    """A torch ensemble on the CPU read through numpy (see :meth:`Ensemble.host_view`)."""
+
+    def __init__(self, base: Ensemble):  # nothing is copied: x is the base's memory
+        self.kind, self.device, self._base = "numpy", "cpu", base
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._base.x.numpy()
+
+
 def uniform_bin_counts(x: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Counts of ``x`` in uniform bins on [lo, hi) (points outside are not counted)."""
-    idx = np.floor((np.asarray(x) - lo) * (bins / (hi - lo))).astype(np.int64)
-    inside = (idx >= 0) & (idx < bins)
-    return np.bincount(idx[inside], minlength=bins).astype(np.float64)
+    """Counts of ``x`` in uniform bins on [lo, hi) (points outside, and NaN, are not counted)."""
+    pos = np.floor((np.asarray(x) - lo) * (bins / (hi - lo)))
+    inside = (pos >= 0) & (pos < bins)  # False for NaN
+    return np.bincount(pos[inside].astype(np.int64), minlength=bins).astype(np.float64)
+
+
+class NestedBins:
+    """Fine uniform bins on [lo − w, hi + w] (w = hi − lo) whose middle third nests ``bins``
+    coarse bins on [lo, hi), at least ``fine`` fine bins per coarse range.
+
+    One pass over the particles gives both the histogram (:meth:`coarse`) and a density fine
+    enough to draw at pixel resolution, with a margin of one range on each side for particles
+    off the histogram's range. Each coarse bin is a whole number of fine bins, so summing
+    fine counts reproduces the coarse counts.
+    """
+
+    def __init__(self, lo: float, hi: float, bins: int, fine: int = 2000):
+        self.bins = bins
+        self.per_bin = -(-fine // bins)  # fine bins per coarse bin
+        inner = bins * self.per_bin
+        width = hi - lo
+        self.count = 3 * inner
+        self.lo, self.hi = lo - width, hi + width
+        self.edges = np.linspace(self.lo, self.hi, self.count + 1)
+
+    def counts(self, ens: Ensemble) -> np.ndarray:
+        """Fine counts of the ensemble's positions (1D)."""
+        return ens.histogram(self.lo, self.hi, self.count)
+
+    def coarse(self, fine_counts: np.ndarray) -> np.ndarray:
+        """The coarse counts on [lo, hi) from fine ones."""
+        inner = self.bins * self.per_bin
+        return fine_counts[inner:2 * inner].reshape(self.bins, self.per_bin).sum(axis=1)
 
 
 # -- transitions between wells, counted at every step ------------------------------------------
@@ -239,7 +296,7 @@ class HysteresisCounter:
     """
 
     def __init__(self, ensemble: Ensemble, minima: np.ndarray, radii: np.ndarray):
-        self.ens = ensemble
+        self.ens = ensemble.host_view()  # on the CPU numpy compares and counts fastest
         self.minima = np.asarray(minima, dtype=float)
         self.radii = np.asarray(radii, dtype=float)
         self.K = len(self.minima)

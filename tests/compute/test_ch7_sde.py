@@ -173,3 +173,59 @@ def test_exact_ou_step_is_unbiased_at_any_step(kind):
     var = D / lam
     assert abs(x.mean()) < 5 * math.sqrt(var / n)
     assert abs(x.var() - var) < 5 * var * math.sqrt(2 / n)
+
+
+def off_edge_sample(lo, hi, bins, per_bin_points, seed=0):
+    """Points strictly inside bins of [lo, hi) (at least 10 % of a bin from every edge, so
+    no rounding can move them), plus points beyond both ends and a NaN."""
+    rng = np.random.default_rng(seed)
+    width = (hi - lo) / bins
+    k = np.repeat(np.arange(bins), per_bin_points)
+    k = k[rng.random(k.size) < 0.7]  # uneven counts
+    x = lo + (k + rng.uniform(0.1, 0.9, k.size)) * width
+    return np.concatenate([x, [lo - 3.3 * width, hi + 0.5 * width, 1e5, np.nan]])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_histogram_equals_numpys_away_from_edges(kind):
+    x = off_edge_sample(-2.5, 2.5, 40, 30)
+    ens = sde.Ensemble(x, seed=0, kind=kind)
+    edges = np.linspace(-2.5, 2.5, 41)
+    finite = x[np.isfinite(x)]
+    np.testing.assert_array_equal(ens.histogram(-2.5, 2.5, 40), np.histogram(finite, edges)[0])
+    # twice on the same buffers, and on values other than x (other shape)
+    np.testing.assert_array_equal(ens.histogram(-2.5, 2.5, 40), np.histogram(finite, edges)[0])
+    assert ens.histogram(-2.5, 2.5, 40, values=ens.x[:10]).sum() == 10
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_nested_bins_sum_to_the_histogram(kind):
+    """Fine counts summed per coarse bin are the coarse histogram; every coarse edge is a
+    fine edge; the fine bins reach one range beyond each end."""
+    lo, hi, bins = -2.5, 2.5, 30
+    nested = sde.NestedBins(lo, hi, bins, fine=1000)
+    assert nested.per_bin == 34 and nested.count == 3 * bins * 34
+    np.testing.assert_allclose(nested.edges[[0, -1]], [lo - 5.0, hi + 5.0])
+    inner = bins * nested.per_bin
+    np.testing.assert_allclose(nested.edges[inner:2 * inner + 1:nested.per_bin],
+                               np.linspace(lo, hi, bins + 1), atol=1e-12)
+    x = off_edge_sample(lo, hi, bins, 20, seed=3)
+    ens = sde.Ensemble(x, seed=0, kind=kind)
+    fine = nested.counts(ens)
+    np.testing.assert_array_equal(nested.coarse(fine), ens.histogram(lo, hi, bins))
+    # the point 3.3 coarse bins left of lo and the one half a bin right of hi are in the
+    # margins; 1e5 and NaN are outside every fine bin
+    assert fine.sum() == np.count_nonzero(np.isfinite(x)) - 1
+
+
+@needs_torch
+def test_a_torch_cpu_ensemble_is_counted_through_a_shared_numpy_view():
+    x = np.linspace(-2, 2, 101)
+    ens = sde.Ensemble(x, seed=0, kind="torch", device="cpu")
+    view = ens.host_view()
+    assert view.kind == "numpy" and isinstance(view.x, np.ndarray)
+    assert view.count(view.x > 0.5) == np.count_nonzero(x > 0.5) == 38
+    ens.em_step(0.01, 0.5)  # a step in place is seen through the view
+    np.testing.assert_array_equal(view.x, ens.numpy())
+    numpy_ens = sde.Ensemble(np.zeros(3), seed=0)
+    assert numpy_ens.host_view() is numpy_ens
