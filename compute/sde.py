@@ -150,7 +150,8 @@ class Ensemble:
             b *= x
             x -= b
         else:
-            b.fill_(c1).addcmul_(x, x, value=c3)  # c3x² + c1
+            torch = self._torch  # c3x² + c1 in one pass (a 0-d tensor broadcasts)
+            torch.addcmul(torch.tensor(c1, dtype=x.dtype), x, x, value=c3, out=b)
             x.addcmul_(b, x, value=-dt)  # elementwise: reads x[i] before writing it
         if c0:
             x -= c0 * dt
@@ -224,8 +225,9 @@ class Ensemble:
         if getattr(self, "_bin_pos", None) is None or self._bin_pos.shape != v.shape:
             self._bin_pos = torch.empty_like(v)
             self._bin_idx = torch.empty(v.shape, dtype=torch.int32, device=v.device)
-        pos = torch.sub(v, lo, out=self._bin_pos)
-        pos.mul_(bins / (hi - lo)).add_(1.0).clamp_(0.0, bins + 1.0).nan_to_num_(nan=0.0)
+        scale = bins / (hi - lo)
+        pos = torch.mul(v, scale, out=self._bin_pos).add_(1.0 - lo * scale)
+        pos.clamp_(0.0, bins + 1.0).nan_to_num_(nan=0.0)
         idx = self._bin_idx.copy_(pos)  # truncation is floor on these non-negative values
         counts = torch.bincount(idx, minlength=bins + 2)[1:bins + 1]
         return counts.to("cpu").double().numpy()
