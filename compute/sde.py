@@ -150,8 +150,9 @@ class Ensemble:
             b *= x
             x -= b
         else:
-            torch = self._torch  # c3x² + c1 in one pass (a 0-d tensor broadcasts)
-            torch.addcmul(torch.tensor(c1, dtype=x.dtype), x, x, value=c3, out=b)
+            if getattr(self, "_c1", (None,))[0] != c1:  # a 0-d tensor on x's device, kept
+                self._c1 = (c1, self._torch.tensor(c1, dtype=x.dtype, device=x.device))
+            self._torch.addcmul(self._c1[1], x, x, value=c3, out=b)  # c3x² + c1, one pass
             x.addcmul_(b, x, value=-dt)  # elementwise: reads x[i] before writing it
         if c0:
             x -= c0 * dt
