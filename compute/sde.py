@@ -332,10 +332,16 @@ class HysteresisCounter:
         ens = self.ens
         core = self._cores(ens.x)
         self.known = core >= 0
-        self.n_unknown = ens.n - ens.count(self.known)
+        # indices of the particles not yet in a core: few soon after the start, so they are
+        # handled apart rather than by masks over every particle at each step
+        if ens.kind == "numpy":
+            self._unknown = np.flatnonzero(~self.known)
+        else:
+            self._unknown = ens._torch.nonzero(~self.known).squeeze(1)
+        self.n_unknown = int(self._unknown.shape[0])
         if self.K == 2:
-            self.state = core == 1  # bool: in the right well
-            self.n_right = ens.count(self.state)
+            self.state = core == 1  # bool: in the right well (False while unknown)
+            self.n_right = ens.count(self.state)  # of all particles, unknown ones too
         else:
             self.state = core.clip(min=0) if ens.kind == "torch" else np.maximum(core, 0)
         if ens.kind == "torch":
@@ -358,16 +364,19 @@ class HysteresisCounter:
         ``dt`` is the step just taken, credited to the state each particle is in after it."""
         if self.K < 2:
             return
-        if self.n_unknown:
-            self._update_with_unknown()
-        elif self.K == 2:
+        before = self.state[self._unknown] if self.n_unknown else None
+        if self.K == 2:
             self._update_two()
         else:
             self._update_many()
+        if before is not None:
+            self._settle_unknown(before)
         if self.K == 2:
             known = self.ens.n - self.n_unknown
-            self.time_in[1] += self.n_right * dt
-            self.time_in[0] += (known - self.n_right) * dt
+            right = self.n_right - (self.ens.count(self.state[self._unknown])
+                                    if self.n_unknown else 0)
+            self.time_in[1] += right * dt
+            self.time_in[0] += (known - right) * dt
         else:
             self._credit_many(dt)
 
@@ -421,55 +430,33 @@ class HysteresisCounter:
                 self.left_moves[k] += ens.count(down & at)
             self.state = self.state + up.long() - down.long()
 
-    def _update_with_unknown(self) -> None:
-        """Some particles have not yet entered a core: they adopt the first one they enter."""
-        ens, x = self.ens, self.ens.x
-        known_before = self.known
-        if self.K == 2:
-            self._update_two_masked(known_before)
-            core = self._cores(x)
-            entered = (core >= 0) & ~known_before
-            if ens.kind == "numpy":
-                self.state = np.where(entered, core == 1, self.state)
-            else:
-                self.state = ens._torch.where(entered, core == 1, self.state)
-            self.n_right = ens.count(self.state & (known_before | entered))
-        else:
-            self._update_many_masked(known_before)
-            core = self._cores(x)
-            entered = (core >= 0) & ~known_before
-            if ens.kind == "numpy":
-                self.state = np.where(entered, core, self.state)
-            else:
-                self.state = ens._torch.where(entered, core, self.state)
-        self.known = known_before | entered
-        self.n_unknown = ens.n - ens.count(self.known)
-
-    def _update_two_masked(self, known) -> None:
-        ens, x, right = self.ens, self.ens.x, self.state
-        c_right, c_left = float(self.up[0]), float(self.down[1])
-        new = ((x >= c_left) & right) | (x > c_right)
-        to_right = ens.count(new & ~right & known)
-        to_left = ens.count(right & ~new & known)
-        self.right_moves[0] += to_right
-        self.left_moves[1] += to_left
-        self.state = new
-
-    def _update_many_masked(self, known) -> None:
-        ens, x = self.ens, self.ens.x
+    def _settle_unknown(self, before) -> None:
+        """The update ran over every particle as if known: take back the moves it counted
+        for particles not yet in a core (``before``: their states before it), then give
+        those that entered a core that core's well."""
+        ens, idx = self.ens, self._unknown
+        after = self.state[idx]
         if ens.kind == "numpy":
-            up = (x > self.up[self.state]) & known
-            down = (x < self.down[self.state]) & known
-            step = up.astype(np.int64) - down.astype(np.int64)
+            b, a = before.astype(np.int64), after.astype(np.int64)
         else:
-            up = (x > self._up[self.state]) & known
-            down = (x < self._down[self.state]) & known
-            step = up.long() - down.long()
+            b, a = before.long(), after.long()
         for k in range(self.K):
-            at = self.state == k
-            self.right_moves[k] += ens.count(up & at)
-            self.left_moves[k] += ens.count(down & at)
-        self.state = self.state + step
+            self.right_moves[k] -= ens.count((b == k) & (a == k + 1))
+            self.left_moves[k] -= ens.count((b == k) & (a == k - 1))
+        core = self._cores(ens.x[idx])
+        entered = core >= 0
+        if not ens.count(entered):
+            return
+        now_in = idx[entered]
+        if self.K == 2:
+            right = core[entered] == 1
+            self.n_right += ens.count(right) - ens.count(after[entered])
+            self.state[now_in] = right
+        else:
+            self.state[now_in] = core[entered]
+        self.known[now_in] = True
+        self._unknown = idx[~entered]
+        self.n_unknown = int(self._unknown.shape[0])
 
     def _credit_many(self, dt: float) -> None:
         ens = self.ens
