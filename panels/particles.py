@@ -9,7 +9,9 @@ Above the view's ``density_threshold`` (or when the context menu asks for it) th
 a *density image*: log counts per pixel cell through a colour map, so 10⁶ particles read as
 a distribution rather than a solid blot. Particles sitting on a curve (a potential) are then
 binned along x only and drawn as a band following the curve: no per-particle height is
-computed, which keeps 10⁶ particles within a display frame.
+computed, which keeps 10⁶ particles within a display frame. When the frame carries the
+positions already binned (the view's ``density`` fields, finer than a pixel), the band is
+drawn from those bins and the positions are not read at all.
 """
 
 from __future__ import annotations

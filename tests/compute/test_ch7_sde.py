@@ -24,7 +24,7 @@ needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 KINDS = ["numpy", pytest.param("torch", marks=needs_torch)]
 # the counter reads a torch CPU ensemble through numpy; "torch-on-device" keeps it torch, so
 # the branches a GPU runs are checked on the CPU
-COUNTER_KINDS = KINDS + [pytest.param("torch-on-device", marks=needs_torch)]
+COUNTER_KINDS = [*KINDS, pytest.param("torch-on-device", marks=needs_torch)]
 
 
 def test_engine_choice(monkeypatch):
