@@ -47,10 +47,10 @@ def kernel_steps_per_second(n: int, kind: str, device: str, seconds: float) -> f
     ens = Ensemble(rng.choice([-1.0, 1.0], n) + 0.1 * rng.standard_normal(n), 0, 1, kind,
                    device)
     counter = HysteresisCounter(ens, np.array([-1.0, 1.0]), np.array([0.5, 0.5]))
-    dU = double_well().dU
+    well = double_well()
 
     def step() -> None:
-        ens.em_step(1e-3, 0.3, gradient=dU)
+        ens.em_step(1e-3, 0.3, gradient=well.dU, cubic=well.cubic)
         counter.update(1e-3)
 
     step()

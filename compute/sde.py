@@ -150,7 +150,9 @@ class Ensemble:
             b *= x
             x -= b
         else:
-            b.fill_(c1).addcmul_(x, x, value=c3)  # c3x² + c1
+            if getattr(self, "_c1", (None,))[0] != c1:  # a 0-d tensor on x's device, kept
+                self._c1 = (c1, self._torch.tensor(c1, dtype=x.dtype, device=x.device))
+            self._torch.addcmul(self._c1[1], x, x, value=c3, out=b)  # c3x² + c1, one pass
             x.addcmul_(b, x, value=-dt)  # elementwise: reads x[i] before writing it
         if c0:
             x -= c0 * dt
@@ -168,6 +170,15 @@ class Ensemble:
             self.x.mul_(a).add_(xi, alpha=s)
 
     # -- read-outs ---------------------------------------------------------------------
+    def host_view(self) -> Ensemble:
+        """The ensemble for numpy to read: itself when numpy (or on a GPU, where it stays a
+        torch one); for torch on the CPU a numpy-kind view sharing the positions, since
+        numpy's SIMD comparisons and counts run about three times faster than torch's there.
+        The view follows the steps taken in place; it cannot step itself."""
+        if self.kind == "numpy" or self.device != "cpu":
+            return self
+        return _NumpyView(self)
+
     def numpy(self) -> np.ndarray:
         """A copy of the positions as a numpy array (float64 or float32)."""
         if self.kind == "numpy":
@@ -199,7 +210,8 @@ class Ensemble:
         if self.kind == "numpy":
             m = np.max(np.abs(self.x))
             return float(m) if np.isfinite(m) else math.inf
-        m = float(self.x.abs().max().item())
+        low, high = self._torch.aminmax(self.x)  # one pass, no |x| temporary
+        m = max(-float(low), float(high))
         return m if math.isfinite(m) else math.inf
 
     def histogram(self, lo: float, hi: float, bins: int, values=None) -> np.ndarray:
@@ -207,18 +219,66 @@ class Ensemble:
         v = self.x if values is None else values
         if self.kind == "numpy":
             return uniform_bin_counts(v, lo, hi, bins)
-        # bin indices clamped to one overflow bin on each side and counted with bincount:
-        # on a CPU a third of the time of torch.histc, which is dearer than an EM step
-        idx = ((v - lo) * (bins / (hi - lo))).floor_().clamp_(-1, bins).nan_to_num_(nan=-1.0)
-        counts = self._torch.bincount(idx.add_(1).int(), minlength=bins + 2)[1:bins + 1]
+        # 1 + bin index, clamped to an overflow bin on each side (NaN to the left one) and
+        # counted with bincount: on a CPU a third of the time of torch.histc. The scratch
+        # buffers are kept, so a frame allocates nothing of the ensemble's size.
+        torch = self._torch
+        if getattr(self, "_bin_pos", None) is None or self._bin_pos.shape != v.shape:
+            self._bin_pos = torch.empty_like(v)
+            self._bin_idx = torch.empty(v.shape, dtype=torch.int32, device=v.device)
+        scale = bins / (hi - lo)
+        pos = torch.mul(v, scale, out=self._bin_pos).add_(1.0 - lo * scale)
+        pos.clamp_(0.0, bins + 1.0).nan_to_num_(nan=0.0)
+        idx = self._bin_idx.copy_(pos)  # truncation is floor on these non-negative values
+        counts = torch.bincount(idx, minlength=bins + 2)[1:bins + 1]
         return counts.to("cpu").double().numpy()
 
 
+class _NumpyView(Ensemble):
+    """A torch ensemble on the CPU read through numpy (see :meth:`Ensemble.host_view`)."""
+
+    def __init__(self, base: Ensemble):  # nothing is copied: x is the base's memory
+        self.kind, self.device, self._base = "numpy", "cpu", base
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._base.x.numpy()
+
+
 def uniform_bin_counts(x: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Counts of ``x`` in uniform bins on [lo, hi) (points outside are not counted)."""
-    idx = np.floor((np.asarray(x) - lo) * (bins / (hi - lo))).astype(np.int64)
-    inside = (idx >= 0) & (idx < bins)
-    return np.bincount(idx[inside], minlength=bins).astype(np.float64)
+    """Counts of ``x`` in uniform bins on [lo, hi) (points outside, and NaN, are not counted)."""
+    pos = np.floor((np.asarray(x) - lo) * (bins / (hi - lo)))
+    inside = (pos >= 0) & (pos < bins)  # False for NaN
+    return np.bincount(pos[inside].astype(np.int64), minlength=bins).astype(np.float64)
+
+
+class NestedBins:
+    """Fine uniform bins on [lo − w, hi + w] (w = hi − lo) whose middle third nests ``bins``
+    coarse bins on [lo, hi), at least ``fine`` fine bins per coarse range.
+
+    One pass over the particles gives both the histogram (:meth:`coarse`) and a density fine
+    enough to draw at pixel resolution, with a margin of one range on each side for particles
+    off the histogram's range. Each coarse bin is a whole number of fine bins, so summing
+    fine counts reproduces the coarse counts.
+    """
+
+    def __init__(self, lo: float, hi: float, bins: int, fine: int = 2000):
+        self.bins = bins
+        self.per_bin = -(-fine // bins)  # fine bins per coarse bin
+        inner = bins * self.per_bin
+        width = hi - lo
+        self.count = 3 * inner
+        self.lo, self.hi = lo - width, hi + width
+        self.edges = np.linspace(self.lo, self.hi, self.count + 1)
+
+    def counts(self, ens: Ensemble) -> np.ndarray:
+        """Fine counts of the ensemble's positions (1D)."""
+        return ens.histogram(self.lo, self.hi, self.count)
+
+    def coarse(self, fine_counts: np.ndarray) -> np.ndarray:
+        """The coarse counts on [lo, hi) from fine ones."""
+        inner = self.bins * self.per_bin
+        return fine_counts[inner:2 * inner].reshape(self.bins, self.per_bin).sum(axis=1)
 
 
 # -- transitions between wells, counted at every step ------------------------------------------
@@ -239,7 +299,7 @@ class HysteresisCounter:
     """
 
     def __init__(self, ensemble: Ensemble, minima: np.ndarray, radii: np.ndarray):
-        self.ens = ensemble
+        self.ens = ensemble.host_view()  # on the CPU numpy compares and counts fastest
         self.minima = np.asarray(minima, dtype=float)
         self.radii = np.asarray(radii, dtype=float)
         self.K = len(self.minima)
@@ -272,10 +332,16 @@ class HysteresisCounter:
         ens = self.ens
         core = self._cores(ens.x)
         self.known = core >= 0
-        self.n_unknown = ens.n - ens.count(self.known)
+        # indices of the particles not yet in a core: few soon after the start, so they are
+        # handled apart rather than by masks over every particle at each step
+        if ens.kind == "numpy":
+            self._unknown = np.flatnonzero(~self.known)
+        else:
+            self._unknown = ens._torch.nonzero(~self.known).squeeze(1)
+        self.n_unknown = int(self._unknown.shape[0])
         if self.K == 2:
-            self.state = core == 1  # bool: in the right well
-            self.n_right = ens.count(self.state)
+            self.state = core == 1  # bool: in the right well (False while unknown)
+            self.n_right = ens.count(self.state)  # of all particles, unknown ones too
         else:
             self.state = core.clip(min=0) if ens.kind == "torch" else np.maximum(core, 0)
         if ens.kind == "torch":
@@ -298,16 +364,19 @@ class HysteresisCounter:
         ``dt`` is the step just taken, credited to the state each particle is in after it."""
         if self.K < 2:
             return
-        if self.n_unknown:
-            self._update_with_unknown()
-        elif self.K == 2:
+        before = self.state[self._unknown] if self.n_unknown else None
+        if self.K == 2:
             self._update_two()
         else:
             self._update_many()
+        if before is not None:
+            self._settle_unknown(before)
         if self.K == 2:
             known = self.ens.n - self.n_unknown
-            self.time_in[1] += self.n_right * dt
-            self.time_in[0] += (known - self.n_right) * dt
+            right = self.n_right - (self.ens.count(self.state[self._unknown])
+                                    if self.n_unknown else 0)
+            self.time_in[1] += right * dt
+            self.time_in[0] += (known - right) * dt
         else:
             self._credit_many(dt)
 
@@ -361,55 +430,33 @@ class HysteresisCounter:
                 self.left_moves[k] += ens.count(down & at)
             self.state = self.state + up.long() - down.long()
 
-    def _update_with_unknown(self) -> None:
-        """Some particles have not yet entered a core: they adopt the first one they enter."""
-        ens, x = self.ens, self.ens.x
-        known_before = self.known
-        if self.K == 2:
-            self._update_two_masked(known_before)
-            core = self._cores(x)
-            entered = (core >= 0) & ~known_before
-            if ens.kind == "numpy":
-                self.state = np.where(entered, core == 1, self.state)
-            else:
-                self.state = ens._torch.where(entered, core == 1, self.state)
-            self.n_right = ens.count(self.state & (known_before | entered))
-        else:
-            self._update_many_masked(known_before)
-            core = self._cores(x)
-            entered = (core >= 0) & ~known_before
-            if ens.kind == "numpy":
-                self.state = np.where(entered, core, self.state)
-            else:
-                self.state = ens._torch.where(entered, core, self.state)
-        self.known = known_before | entered
-        self.n_unknown = ens.n - ens.count(self.known)
-
-    def _update_two_masked(self, known) -> None:
-        ens, x, right = self.ens, self.ens.x, self.state
-        c_right, c_left = float(self.up[0]), float(self.down[1])
-        new = ((x >= c_left) & right) | (x > c_right)
-        to_right = ens.count(new & ~right & known)
-        to_left = ens.count(right & ~new & known)
-        self.right_moves[0] += to_right
-        self.left_moves[1] += to_left
-        self.state = new
-
-    def _update_many_masked(self, known) -> None:
-        ens, x = self.ens, self.ens.x
+    def _settle_unknown(self, before) -> None:
+        """The update ran over every particle as if known: take back the moves it counted
+        for particles not yet in a core (``before``: their states before it), then give
+        those that entered a core that core's well."""
+        ens, idx = self.ens, self._unknown
+        after = self.state[idx]
         if ens.kind == "numpy":
-            up = (x > self.up[self.state]) & known
-            down = (x < self.down[self.state]) & known
-            step = up.astype(np.int64) - down.astype(np.int64)
+            b, a = before.astype(np.int64), after.astype(np.int64)
         else:
-            up = (x > self._up[self.state]) & known
-            down = (x < self._down[self.state]) & known
-            step = up.long() - down.long()
+            b, a = before.long(), after.long()
         for k in range(self.K):
-            at = self.state == k
-            self.right_moves[k] += ens.count(up & at)
-            self.left_moves[k] += ens.count(down & at)
-        self.state = self.state + step
+            self.right_moves[k] -= ens.count((b == k) & (a == k + 1))
+            self.left_moves[k] -= ens.count((b == k) & (a == k - 1))
+        core = self._cores(ens.x[idx])
+        entered = core >= 0
+        if not ens.count(entered):
+            return
+        now_in = idx[entered]
+        if self.K == 2:
+            right = core[entered] == 1
+            self.n_right += ens.count(right) - ens.count(after[entered])
+            self.state[now_in] = right
+        else:
+            self.state[now_in] = core[entered]
+        self.known[now_in] = True
+        self._unknown = idx[~entered]
+        self.n_unknown = int(self._unknown.shape[0])
 
     def _credit_many(self, dt: float) -> None:
         ens = self.ens

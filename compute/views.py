@@ -50,6 +50,9 @@ class Particles(View):
     Above ``density_threshold`` particles the cloud is drawn as a density image (log counts
     per pixel cell through a colour map; for particles on a curve, a band along the curve);
     the panel's context menu switches between automatic, points and density.
+    ``density`` = (edges, counts) names fields of the positions already binned (increasing
+    edges (m+1,), counts (m,)): a 1D density is then drawn from them, so a display frame does
+    not bin 10⁶ positions again (particles outside the edges are not drawn).
     """
 
     x: str = "x"
@@ -64,7 +67,8 @@ class Particles(View):
     yrange: tuple[float, float] | None = None
     equal_aspect: bool = False
     density_threshold: int = 20_000
-    _field_attrs = ("x", "y", "curve", "color", "trails")
+    density: tuple[str, str] | None = None
+    _field_attrs = ("x", "y", "curve", "color", "trails", "density")
 
 
 @dataclass(frozen=True)

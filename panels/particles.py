@@ -9,7 +9,9 @@ Above the view's ``density_threshold`` (or when the context menu asks for it) th
 a *density image*: log counts per pixel cell through a colour map, so 10⁶ particles read as
 a distribution rather than a solid blot. Particles sitting on a curve (a potential) are then
 binned along x only and drawn as a band following the curve: no per-particle height is
-computed, which keeps 10⁶ particles within a display frame.
+computed, which keeps 10⁶ particles within a display frame. When the frame carries the
+positions already binned (the view's ``density`` fields, finer than a pixel), the band is
+drawn from those bins and the positions are not read at all.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class PointCloudItem(pg.GraphicsObject):
         self._y = np.zeros(0)
         self._classes: np.ndarray | None = None
         self._curve: tuple[np.ndarray, np.ndarray] | None = None
+        self._binned: tuple[np.ndarray, np.ndarray] | None = None  # edges, cumulative counts
+        self._n = 0  # particles shown
         self._bounds = QtCore.QRectF()
         self.size_px = size_px
         self._fragments = PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
@@ -75,7 +79,7 @@ class PointCloudItem(pg.GraphicsObject):
         self.update()
 
     def density_active(self, n: int | None = None) -> bool:
-        n = self._x.size if n is None else n
+        n = self._n if n is None else n
         return self.mode == "density" or (self.mode == "auto" and n > self.density_threshold)
 
     def set_colors(self, color: str, palette: tuple[str, ...]) -> None:
@@ -96,6 +100,7 @@ class PointCloudItem(pg.GraphicsObject):
         x = np.asarray(x)
         y = np.asarray(y)
         self._x, self._y, self._classes, self._curve = x, y, classes, None
+        self._binned, self._n = None, x.size
         self.prepareGeometryChange()
         if x.size:
             x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
@@ -109,12 +114,29 @@ class PointCloudItem(pg.GraphicsObject):
         """Particles at positions x sitting on the curve (grid, values), drawn as a density
         band along the curve (no per-particle height is needed)."""
         x = np.asarray(x)
-        self._x, self._classes = x, None
+        self._x, self._binned, self._n = x, None, x.size
+        self._place_on_curve(grid, values, (float(x.min()), float(x.max())) if x.size else None)
+
+    def set_binned_on_curve(self, edges: np.ndarray, counts: np.ndarray, grid: np.ndarray,
+                            values: np.ndarray) -> None:
+        """Particles already binned (``counts`` between increasing ``edges``) sitting on the
+        curve (grid, values), drawn as the density band without touching any position."""
+        counts = np.asarray(counts, dtype=float)
+        edges = np.asarray(edges, dtype=float)
+        cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+        self._x, self._binned, self._n = np.zeros(0), (edges, cumulative), int(cumulative[-1])
+        held = np.flatnonzero(counts)
+        self._place_on_curve(grid, values,
+                             (edges[held[0]], edges[held[-1] + 1]) if held.size else None)
+
+    def _place_on_curve(self, grid: np.ndarray, values: np.ndarray,
+                        extent: tuple[float, float] | None) -> None:
+        """Keep the curve; bound the band by the curve over ``extent`` = (x min, x max)."""
+        self._classes, self._y = None, np.zeros(0)
         self._curve = (np.asarray(grid, dtype=float), np.asarray(values, dtype=float))
-        self._y = np.zeros(0)
         self.prepareGeometryChange()
-        if x.size:
-            x0, x1 = float(x.min()), float(x.max())
+        if extent is not None:
+            x0, x1 = extent
             gy = np.interp([x0, x1], *self._curve)
             inside = (self._curve[0] >= x0) & (self._curve[0] <= x1)
             ys = np.concatenate([gy, self._curve[1][inside]])
@@ -133,7 +155,7 @@ class PointCloudItem(pg.GraphicsObject):
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         """Let ViewBox auto-range on the data (pyqtgraph's protocol)."""
-        if not self._x.size or self._bounds.isNull():
+        if not self._n or self._bounds.isNull():
             return None
         b = self._bounds
         return (b.left(), b.right()) if ax == 0 else (b.top(), b.bottom())
@@ -142,7 +164,7 @@ class PointCloudItem(pg.GraphicsObject):
         return self.size_px / 2
 
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
-        if not self._x.size:
+        if not self._n:
             self.drew_density = False
             return
         tr = painter.transform()
@@ -193,7 +215,7 @@ class PointCloudItem(pg.GraphicsObject):
         height just above the curve, coloured by density (or solid when few)."""
         cell = max(1, round(self.size_px / 3))
         gw = width // cell + 1
-        counts = _column_counts(self._x, tr.m11() / cell, tr.m31() / cell, gw)
+        counts = self._band_counts(tr.m11() / cell, tr.m31() / cell, gw)
         cols = np.flatnonzero(counts)
         if not cols.size:
             return
@@ -210,6 +232,16 @@ class PointCloudItem(pg.GraphicsObject):
         pixels[r[ok] * gw + c[ok]] = np.broadcast_to(colors[:, None], r.shape)[ok]
         image = QtGui.QImage(pixels.data, gw, gh, gw * 4, QtGui.QImage.Format.Format_RGBA8888)
         painter.drawImage(QtCore.QRectF(0, 0, gw * cell, gh * cell), image)
+
+    def _band_counts(self, scale: float, offset: float, columns: int) -> np.ndarray:
+        """Particles in each pixel column floor(x·scale + offset) = 0..columns−1: binned
+        counts shared among the columns each bin overlaps, in proportion to the overlap
+        (uniform within a bin), or the positions counted."""
+        if self._binned is None:
+            return _column_counts(self._x, scale, offset, columns)
+        edges, cumulative = self._binned
+        bounds = (np.arange(columns + 1) - offset) / scale  # column edges in data x
+        return np.abs(np.diff(np.interp(bounds, edges, cumulative)))
 
     def _paint_markers(self, painter: QtGui.QPainter, px: np.ndarray, py: np.ndarray) -> None:
         """Round markers stamped from a pre-drawn sprite per colour, in one call.
@@ -376,7 +408,12 @@ class ParticlesPanel(PlotPanel):
                 grid, values = frame[view.curve[0]], frame[view.curve[1]]
             else:
                 grid, values = np.array([-1e300, 1e300]), np.zeros(2)
-            self.cloud.set_on_curve(x, grid, values)
+            if view.density and all(name in frame for name in view.density):
+                # binned by the experiment: the positions are not read at all here
+                edges, counts = frame[view.density[0]], frame[view.density[1]]
+                self.cloud.set_binned_on_curve(edges, counts, grid, values)
+            else:
+                self.cloud.set_on_curve(x, grid, values)
         else:
             if view.on_curve and view.curve:
                 y = np.interp(x, frame[view.curve[0]], frame[view.curve[1]]) + self._lift(x.size)

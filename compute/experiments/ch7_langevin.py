@@ -27,7 +27,14 @@ from ..potentials import (
     triple_well,
 )
 from ..registry import register
-from ..sde import ENGINES, Ensemble, HysteresisCounter, check_engine_available, choose_engine
+from ..sde import (
+    ENGINES,
+    Ensemble,
+    HysteresisCounter,
+    NestedBins,
+    check_engine_available,
+    choose_engine,
+)
 from ..views import Curves, Histogram, Particles, Readout, Series
 
 GRID = np.linspace(-2.5, 2.5, 400)  # the notebook's Boltzmann grid
@@ -118,7 +125,7 @@ class LangevinDoubleWell(Experiment):
     views = (
         Particles("particles", "Particles in the potential", area="left", x="x",
                   curve=("grid", "U"), on_curve=True, xlabel="x", ylabel="U(x)",
-                  xrange=(-2.5, 2.5)),
+                  xrange=(-2.5, 2.5), density=("density_edges", "density_counts")),
         Histogram("histogram", "Pooled histogram vs Boltzmann law", area="left",
                   edges="edges", values="hist", reference=("grid", "p_boltzmann"),
                   xlabel="x", ylabel="density", reference_label="exp(−U/D)/Z"),
@@ -150,6 +157,10 @@ class LangevinDoubleWell(Experiment):
     )
     frame_fields = {
         "x": "(n_particles,) particle positions",
+        "density_edges": "(3m+1,) fine uniform bin edges on [−7.5, 7.5] (m ≥ 2000 inside the "
+                         "histogram's range, each histogram bin a whole number of them)",
+        "density_counts": "(3m,) particles in each fine bin now: what the particle view "
+                          "draws as a density",
         "step": "Euler–Maruyama steps taken",
         "t": "model time",
         "grid": "(400,) grid on [−2.5, 2.5]",
@@ -240,6 +251,7 @@ class LangevinDoubleWell(Experiment):
         self.right_exact = boltzmann_mass(self.potential, p["D"], self.barrier, np.inf)
         self.kramers = self._kramers_hop_rate(minima, barriers)
         self._edges = np.linspace(GRID[0], GRID[-1], p["bins"] + 1)
+        self._bins = NestedBins(GRID[0], GRID[-1], p["bins"])
         if np.all(np.isfinite(self.U_grid)):
             self.stats = boltzmann_stats(self.potential, p["D"])
             self.fp = FokkerPlanck1D(self.potential, p["D"], h=0.02)
@@ -291,6 +303,7 @@ class LangevinDoubleWell(Experiment):
         ens = Ensemble(np.full(n, p["x0"]), p["seed"], 1, kind, device)
         engine_label = ens.label
         step, t = 0, 0.0
+        host = ens.host_view()  # numpy compares and counts fastest on the CPU
         counter = HysteresisCounter(ens, self.minima, self.core_radius)
         before = 0  # transitions counted before the last change of D or U
         history = History(capacity=4096)
@@ -327,8 +340,12 @@ class LangevinDoubleWell(Experiment):
             if not ens.max_abs() < ESCAPE:
                 raise Diverged(step, f"a particle escaped beyond |x| = {ESCAPE:g}; lower Δt")
             x = ens.x
+            # one pass bins the particles finely: the density view draws that, the
+            # histogram sums it into its bins
+            fine = self._bins.counts(ens)
+            now = self._bins.coarse(fine)
             if t - law_since >= self.p["burn_in"]:
-                counts += ens.histogram(GRID[0], GRID[-1], len(self._edges) - 1)
+                counts += now
                 pooled += n
                 # moments from (at most) the first 10⁵ particles: independent copies, so a
                 # subsample costs 10× less at 10⁶ and the time average does the rest
@@ -336,7 +353,7 @@ class LangevinDoubleWell(Experiment):
                 x2 = sub * sub
                 sums += (ens.total(x2), ens.total(x2 * x2), ens.total(self.potential.U(sub)))
                 n_moments += len(sub)
-            right_now = ens.count(x > self.barrier) / n
+            right_now = host.count(host.x > self.barrier) / n
             history.append(t, right_now)
             paths.append(t, ens.head(5) if n >= 5 else np.pad(ens.head(n), (0, 5 - n)))
             k = min(self.p["n_paths"], n)
@@ -362,6 +379,8 @@ class LangevinDoubleWell(Experiment):
                 "step": step,
                 "t": t,
                 "x": ens.numpy(),
+                "density_edges": self._bins.edges,
+                "density_counts": fine,
                 "grid": GRID,
                 "U": self.U_grid,
                 "p_boltzmann": self.p_grid,
@@ -369,8 +388,7 @@ class LangevinDoubleWell(Experiment):
                 # before the burn-in ends the histogram shows where the particles are now,
                 # so Play shows a histogram at once; then the pooled one takes over
                 "hist": (counts / (pooled * np.diff(self._edges)) if pooled else
-                         ens.histogram(GRID[0], GRID[-1], len(self._edges) - 1)
-                         / (n * np.diff(self._edges))),
+                         now / (n * np.diff(self._edges))),
                 "hist_source": "pooled over time" if pooled else "current positions "
                                "(pooling starts after the burn-in)",
                 "pooled_samples": pooled,

@@ -22,6 +22,9 @@ from compute.params import ParamError
 HAS_TORCH = backend.torch_installed()
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 KINDS = ["numpy", pytest.param("torch", marks=needs_torch)]
+# the counter reads a torch CPU ensemble through numpy; "torch-on-device" keeps it torch, so
+# the branches a GPU runs are checked on the CPU
+COUNTER_KINDS = [*KINDS, pytest.param("torch-on-device", marks=needs_torch)]
 
 
 def test_engine_choice(monkeypatch):
@@ -46,10 +49,12 @@ def test_large_ensembles_use_torch_float32_on_the_resolved_device():
     assert frame["x"].dtype == np.float32 and frame["engine"] == "torch float32 on cpu"
 
 
-def scripted(kind, paths):
+def scripted(kind, paths, monkeypatch=None):
     """An ensemble whose positions we set by hand, row by row of ``paths`` (steps, n)."""
-    ens = sde.Ensemble(paths[0], seed=0, kind=kind)
-    return ens
+    if kind == "torch-on-device":
+        monkeypatch.setattr(sde.Ensemble, "host_view", lambda self: self)
+        kind = "torch"
+    return sde.Ensemble(paths[0], seed=0, kind=kind)
 
 
 def set_positions(ens, row):
@@ -88,12 +93,12 @@ def random_paths(n=300, steps=500, sigma=0.2, seed=0, start=None):
     return np.array(paths).astype(np.float32).astype(np.float64)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", COUNTER_KINDS)
 @pytest.mark.parametrize("start", [None, -1.0, 0.0])
-def test_counter_matches_a_direct_recount_of_core_entries(kind, start):
+def test_counter_matches_a_direct_recount_of_core_entries(kind, start, monkeypatch):
     paths = random_paths(start=start)
     minima, radii = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
-    ens = scripted(kind, paths)
+    ens = scripted(kind, paths, monkeypatch)
     counter = sde.HysteresisCounter(ens, minima, radii)
     for row in paths[1:]:
         set_positions(ens, row)
@@ -102,14 +107,19 @@ def test_counter_matches_a_direct_recount_of_core_entries(kind, start):
     assert counter.transitions == expected and expected > 50
     # left→right and right→left alternate per particle: the totals differ by at most n
     assert abs(int(counter.right_moves[0]) - int(counter.left_moves[1])) <= paths.shape[1]
-    # time is credited to known particles only, one Δt per step each
+    # time is credited to known particles only, one Δt per step each: a particle is known
+    # from the first row it sits in a core
+    in_core = np.zeros(paths.shape, dtype=bool)
+    for m, r in zip(minima, radii, strict=True):
+        in_core |= np.abs(paths - m) < r
+    known_after = np.logical_or.accumulate(in_core, axis=0)[1:].sum(axis=1)
+    assert counter.time_in.sum() == pytest.approx(0.01 * known_after.sum(), rel=1e-9)
     wells = counter.well_of_particles()
-    assert counter.time_in.sum() <= 0.01 * (len(paths) - 1) * paths.shape[1] + 1e-9
     assert np.all(np.isin(wells, [-1, 0, 1]))
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_counter_with_three_wells(kind):
+@pytest.mark.parametrize("kind", COUNTER_KINDS)
+def test_counter_with_three_wells(kind, monkeypatch):
     rng = np.random.default_rng(4)
     n, steps = 200, 600
     x = rng.uniform(-2, 2, n)
@@ -121,7 +131,7 @@ def test_counter_with_three_wells(kind):
     s2, b = math.sqrt(2), math.sqrt(2 / 3)
     minima = np.array([-s2, 0.0, s2])
     radii = np.array([(s2 - b) / 2, b / 2, (s2 - b) / 2])
-    ens = scripted(kind, paths)
+    ens = scripted(kind, paths, monkeypatch)
     counter = sde.HysteresisCounter(ens, minima, radii)
     for row in paths[1:]:
         set_positions(ens, row)
@@ -173,3 +183,59 @@ def test_exact_ou_step_is_unbiased_at_any_step(kind):
     var = D / lam
     assert abs(x.mean()) < 5 * math.sqrt(var / n)
     assert abs(x.var() - var) < 5 * var * math.sqrt(2 / n)
+
+
+def off_edge_sample(lo, hi, bins, per_bin_points, seed=0):
+    """Points strictly inside bins of [lo, hi) (at least 10 % of a bin from every edge, so
+    no rounding can move them), plus points beyond both ends and a NaN."""
+    rng = np.random.default_rng(seed)
+    width = (hi - lo) / bins
+    k = np.repeat(np.arange(bins), per_bin_points)
+    k = k[rng.random(k.size) < 0.7]  # uneven counts
+    x = lo + (k + rng.uniform(0.1, 0.9, k.size)) * width
+    return np.concatenate([x, [lo - 3.3 * width, hi + 0.5 * width, 1e5, np.nan]])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_histogram_equals_numpys_away_from_edges(kind):
+    x = off_edge_sample(-2.5, 2.5, 40, 30)
+    ens = sde.Ensemble(x, seed=0, kind=kind)
+    edges = np.linspace(-2.5, 2.5, 41)
+    finite = x[np.isfinite(x)]
+    np.testing.assert_array_equal(ens.histogram(-2.5, 2.5, 40), np.histogram(finite, edges)[0])
+    # twice on the same buffers, and on values other than x (other shape)
+    np.testing.assert_array_equal(ens.histogram(-2.5, 2.5, 40), np.histogram(finite, edges)[0])
+    assert ens.histogram(-2.5, 2.5, 40, values=ens.x[:10]).sum() == 10
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_nested_bins_sum_to_the_histogram(kind):
+    """Fine counts summed per coarse bin are the coarse histogram; every coarse edge is a
+    fine edge; the fine bins reach one range beyond each end."""
+    lo, hi, bins = -2.5, 2.5, 30
+    nested = sde.NestedBins(lo, hi, bins, fine=1000)
+    assert nested.per_bin == 34 and nested.count == 3 * bins * 34
+    np.testing.assert_allclose(nested.edges[[0, -1]], [lo - 5.0, hi + 5.0])
+    inner = bins * nested.per_bin
+    np.testing.assert_allclose(nested.edges[inner:2 * inner + 1:nested.per_bin],
+                               np.linspace(lo, hi, bins + 1), atol=1e-12)
+    x = off_edge_sample(lo, hi, bins, 20, seed=3)
+    ens = sde.Ensemble(x, seed=0, kind=kind)
+    fine = nested.counts(ens)
+    np.testing.assert_array_equal(nested.coarse(fine), ens.histogram(lo, hi, bins))
+    # the point 3.3 coarse bins left of lo and the one half a bin right of hi are in the
+    # margins; 1e5 and NaN are outside every fine bin
+    assert fine.sum() == np.count_nonzero(np.isfinite(x)) - 1
+
+
+@needs_torch
+def test_a_torch_cpu_ensemble_is_counted_through_a_shared_numpy_view():
+    x = np.linspace(-2, 2, 101)
+    ens = sde.Ensemble(x, seed=0, kind="torch", device="cpu")
+    view = ens.host_view()
+    assert view.kind == "numpy" and isinstance(view.x, np.ndarray)
+    assert view.count(view.x > 0.5) == np.count_nonzero(x > 0.5) == 38
+    ens.em_step(0.01, 0.5)  # a step in place is seen through the view
+    np.testing.assert_array_equal(view.x, ens.numpy())
+    numpy_ens = sde.Ensemble(np.zeros(3), seed=0)
+    assert numpy_ens.host_view() is numpy_ens

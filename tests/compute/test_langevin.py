@@ -757,3 +757,31 @@ def test_the_histogram_shows_the_current_positions_until_pooling_starts():
         first = next(frames)
     assert first["hist_source"] == "pooled over time"
     frames.close()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_frames_carry_the_binned_density_the_particle_view_draws(engine):
+    """The particle view draws (density_edges, density_counts), not x: they must be the
+    current positions binned, and the histogram before pooling their sum per bin."""
+    if engine == "torch":
+        pytest.importorskip("torch")
+    exp = LangevinDoubleWell({"n_particles": 3000, "burn_in": 1.0, "bins": 60,
+                              "potential": "quadratic", "D": 1.5, "engine": engine})
+    frame = next(itertools.islice(checked_frames(exp), 5, None))
+    edges, counts, x = frame["density_edges"], frame["density_counts"], frame["x"]
+    view = LangevinDoubleWell.views[0]
+    assert view.density == ("density_edges", "density_counts")
+    assert edges.shape == (counts.size + 1,) and np.all(np.diff(edges) > 0)
+    assert edges[0] <= 3 * ch7_langevin.GRID[0] and edges[-1] >= 3 * ch7_langevin.GRID[-1]
+    x = x.astype(np.float64)
+    expected = np.histogram(x, edges)[0]
+    # float32 rounding may move a particle within 10⁻³ of a bin width of an edge across it
+    near = np.abs((x - edges[0]) / (edges[1] - edges[0]) - np.round(
+        (x - edges[0]) / (edges[1] - edges[0]))) < 1e-3
+    assert np.abs(counts - expected).sum() <= 2 * np.count_nonzero(near)
+    assert counts.sum() == np.count_nonzero((x >= edges[0]) & (x < edges[-1])) == 3000
+    widths = np.diff(frame["edges"])
+    coarse = frame["hist"] * widths * 3000
+    assert frame["pooled_samples"] == 0
+    np.testing.assert_allclose(coarse, np.histogram(x, frame["edges"])[0],
+                               atol=2 * np.count_nonzero(near))

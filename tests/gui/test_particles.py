@@ -104,3 +104,37 @@ def test_density_band_paints_a_million_particles_in_a_display_frame(qtbot):
     panel.plot_widget.viewport().repaint()
     assert time.perf_counter() - start < 1.0
     assert panel.cloud.drew_density
+
+
+def test_binned_particles_draw_the_same_band_as_their_positions(qtbot):
+    """A frame carrying the positions already binned (the view's ``density`` fields) draws
+    the band from the bins: the pixel columns hold the same counts as binning x, up to the
+    particles of the fine bins cut by a column edge (shared in proportion)."""
+    grid = np.linspace(-2.5, 2.5, 400)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(-1, 0.3, 60_000), rng.normal(1, 0.3, 40_000)])
+    edges = np.linspace(-7.5, 7.5, 6001)
+    counts = np.histogram(x, edges)[0].astype(float)
+    frame = {"step": 1, "t": 0.0, "x": x, "grid": grid, "U": 0.25 * (grid**2 - 1) ** 2,
+             "density_edges": edges, "density_counts": counts}
+    view = Particles("p", "P", x="x", curve=("grid", "U"), on_curve=True, xrange=(-2.5, 2.5),
+                     density=("density_edges", "density_counts"))
+    panel = shown(qtbot, view, frame)
+    cloud = panel.cloud
+    assert cloud.drew_density and cloud._binned is not None and cloud._x.size == 0
+    assert painted_pixels(panel) > 2000
+    b = cloud.boundingRect()  # the band spans the occupied bins
+    assert b.left() <= x.min() and b.right() >= x.max() and b.right() - b.left() < 6
+    scale, offset, columns = 200 / 5.2, 100.0, 200  # 200 columns over [−2.6, 2.6]
+    from_bins = cloud._band_counts(scale, offset, columns)
+    cloud.set_on_curve(x, grid, frame["U"])
+    from_x = cloud._band_counts(scale, offset, columns)
+    assert from_bins.sum() == pytest.approx(from_x.sum())
+    # a column edge cuts at most one fine bin: the difference is within that bin's count
+    cut = counts[np.searchsorted(edges, (np.arange(columns + 1) - offset) / scale) - 1]
+    assert np.all(np.abs(from_bins - from_x) <= cut[:-1] + cut[1:])
+    # points mode still draws the positions
+    panel.set_draw_mode("points")
+    qtbot.wait(30)
+    panel.plot_widget.viewport().repaint()
+    assert not cloud.drew_density and cloud._x.size == x.size
