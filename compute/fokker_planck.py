@@ -134,20 +134,21 @@ class FokkerPlanck1D:
         return p / p.sum()
 
     def masses(self, samples: np.ndarray) -> np.ndarray:
-        """The law of ``samples`` as node masses (nearest node; outside mass clipped in)."""
-        idx = np.clip(np.floor((np.asarray(samples, float) - (self.x[0] - self.h / 2)) / self.h),
-                      0, len(self.x) - 1).astype(np.int64)
-        counts = np.bincount(idx, minlength=len(self.x)).astype(float)
-        return counts / max(counts.sum(), 1.0)
+        """The law of ``samples`` as node masses: each sample split linearly between its
+        two neighbouring nodes (:meth:`point_mass` for many), mass outside the end nodes
+        put on them. This keeps the samples' mean; nearest-node masses moved each sample by
+        up to h/2, across the barrier for particles started near its top."""
+        x = self.x
+        pos = (np.asarray(samples, dtype=float).ravel() - x[0]) / self.h
+        j = np.clip(np.floor(pos), 0, len(x) - 2).astype(np.int64)
+        w = np.clip(pos - j, 0.0, 1.0)
+        p = (np.bincount(j, 1.0 - w, minlength=len(x))
+             + np.bincount(j + 1, w, minlength=len(x)))
+        return p / max(p.sum(), 1.0)
 
     def point_mass(self, x0: float) -> np.ndarray:
         """x₀ split linearly between its two neighbouring nodes."""
-        x = self.x
-        j = int(np.clip(np.searchsorted(x, x0) - 1, 0, len(x) - 2))
-        w = float(np.clip((x0 - x[j]) / (x[j + 1] - x[j]), 0.0, 1.0))
-        p = np.zeros(len(x))
-        p[j], p[j + 1] = 1.0 - w, w
-        return p
+        return self.masses(np.array([x0]))
 
     def observable_modes(self, p0: np.ndarray, f: np.ndarray) -> np.ndarray:
         """c_k such that E[f(X_t)] = Σ_k c_k e^{−λ_k t} for X_0 ~ p0 (node masses)."""

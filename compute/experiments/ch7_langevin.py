@@ -326,7 +326,9 @@ class LangevinDoubleWell(Experiment):
                 n_moments = 0
                 fp = self.fp
                 if fp is not None:
-                    right = (fp.x > self.barrier).astype(float)
+                    # each node stands for its cell: the share of the cell right of the
+                    # barrier (½ for a node on it, as at the top of a symmetric well)
+                    right = np.clip((fp.x + fp.h / 2 - self.barrier) / fp.h, 0.0, 1.0)
                     fp_modes = fp.observable_modes(fp.masses(ens.numpy()), right)
                     keep = np.abs(fp_modes) > 1e-9 * np.abs(fp_modes).max()
                     fp_modes, fp_lam = fp_modes[keep], fp.lam[keep]

@@ -785,3 +785,28 @@ def test_frames_carry_the_binned_density_the_particle_view_draws(engine):
     assert frame["pooled_samples"] == 0
     np.testing.assert_allclose(coarse, np.histogram(x, frame["edges"])[0],
                                atol=2 * np.count_nonzero(near))
+
+
+def test_particles_started_on_the_barrier_top_stay_half_right_in_the_exact_curve():
+    """From x₀ = 0, the top of the symmetric barrier, P(X_t > 0) = ½ at every t > 0 by the
+    symmetry x → −x. The exact curve counts a grid node on the barrier as half right (its
+    cell straddles it), so the curve is ½ from the start (counted as right, the node took
+    every particle to one side and the curve fell from 1)."""
+    frame = next(checked_frames(make(10, n_particles=200, D=0.3, x0=0.0)))
+    np.testing.assert_allclose(frame["fp_fraction"], 0.5, atol=1e-9)
+
+
+def test_node_masses_keep_the_total_and_the_mean_of_the_samples():
+    """Linear (cloud-in-cell) weights conserve mass and the first moment of samples inside
+    the grid; a sample midway between two nodes gives each half."""
+    from compute.fokker_planck import FokkerPlanck1D
+    from compute.potentials import double_well
+
+    fp = FokkerPlanck1D(double_well(), 0.3)
+    x = fp.x
+    samples = np.random.default_rng(0).uniform(x[0], x[-1], 500)
+    p = fp.masses(samples)
+    assert p.sum() == pytest.approx(1.0) and p @ x == pytest.approx(samples.mean())
+    half = fp.masses(np.array([(x[10] + x[11]) / 2]))
+    np.testing.assert_allclose(half[10:12], [0.5, 0.5])
+    np.testing.assert_array_equal(fp.point_mass(x[0] - 5.0)[:1], [1.0])  # outside: end node
