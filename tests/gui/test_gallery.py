@@ -60,29 +60,41 @@ def scene_rect(item) -> QtCore.QRectF:
     return item.mapRectToScene(item.boundingRect())
 
 
+def shown_gallery(qtbot, title: str, columns: int, theme, size: tuple[int, int]) -> GalleryPanel:
+    """A gallery panel of ``size`` on screen, images in field "im", captions in "lab"."""
+    panel = create_panel(Gallery("g", title, images="im", labels="lab", columns=columns), theme)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def caption_rects_apart_and_visible(panel: GalleryPanel) -> list[QtCore.QRectF]:
+    """The shown captions' scene rectangles, checked inside the view and apart."""
+    visible = panel.plot.getViewBox().sceneBoundingRect()
+    captions = [scene_rect(c.textItem) for c in shown_captions(panel)]
+    for i, rect in enumerate(captions):
+        assert visible.contains(rect)
+        assert not any(rect.intersects(other) for other in captions[i + 1:])
+    return captions
+
+
 @pytest.mark.parametrize("size", [(953, 286), (700, 330), (1800, 300)])
 def test_captions_in_presentation_type_stay_apart_inside_the_view(qtbot, size):
     """Two rows of six images captioned in presentation type, as ch3's sparse projection
     shows them in a grid cell: no caption runs into another or into an image, none is cut
     by the view's edge (under the title above it), a caption that fits keeps its size and
     a long one shrinks no further than the axis labels do (it wraps instead)."""
-    view = Gallery("g", "What the compressed layer sees", images="im", labels="lab", columns=6)
-    panel = create_panel(view, PRESENTATION)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown_gallery(qtbot, "What the compressed layer sees", 6, PRESENTATION, size)
     labels = [f"digit {d}" for d in range(6)] + ["(after training)"] * 6
     panel.update_frame({"im": np.random.default_rng(0).random((12, 8, 8)),
                         "lab": np.array(labels)})
     qtbot.wait(20)
-    visible = panel.plot.getViewBox().sceneBoundingRect()
-    captions = [scene_rect(c.textItem) for c in shown_captions(panel)]
+    captions = caption_rects_apart_and_visible(panel)
     images = [scene_rect(item) for item in panel.items[:12]]
     assert len(captions) == 12
-    for i, rect in enumerate(captions):
-        assert visible.contains(rect), f"caption {labels[i]!r} is cut at {rect} by {visible}"
-        assert not any(rect.intersects(other) for other in captions[i + 1:])
+    for rect in captions:
         assert not any(rect.intersects(image) for image in images)
     sizes = [c.textItem.font().pointSizeF() for c in shown_captions(panel)]
     assert sizes[:6] == [PRESENTATION.font_pt] * 6  # "digit k" fits: kept in full size
@@ -91,40 +103,21 @@ def test_captions_in_presentation_type_stay_apart_inside_the_view(qtbot, size):
 
 def test_captions_follow_a_resize(qtbot):
     """Shrinking the view re-lays the gallery out: the captions still stay apart."""
-    view = Gallery("g", "Digits", images="im", labels="lab", columns=4)
-    panel = create_panel(view, PRESENTATION)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown_gallery(qtbot, "Digits", 4, PRESENTATION, (1200, 500))
     panel.update_frame({"im": np.ones((8, 8, 8)), "lab": np.array(["reconstruction"] * 8)})
     panel.resize(520, 360)
     qtbot.waitUntil(lambda: panel.plot.getViewBox().width() < 600)
     qtbot.wait(20)
-    visible = panel.plot.getViewBox().sceneBoundingRect()
-    captions = [scene_rect(c.textItem) for c in shown_captions(panel)]
-    for i, rect in enumerate(captions):
-        assert visible.contains(rect)
-        assert not any(rect.intersects(other) for other in captions[i + 1:])
+    assert len(caption_rects_apart_and_visible(panel)) == 8
 
 
 def test_captions_are_fitted_again_after_a_theme_change(qtbot):
     """Entering presentation mode doubles the type: the captions are fitted anew (the
     layout is kept between frames only while captions and size stay the same)."""
-    view = Gallery("g", "Digits", images="im", labels="lab", columns=6)
-    panel = create_panel(view, LIGHT)
-    qtbot.addWidget(panel)
-    panel.resize(953, 286)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown_gallery(qtbot, "Digits", 6, LIGHT, (953, 286))
     frame = {"im": np.ones((12, 8, 8)), "lab": np.array(["(after training)"] * 12)}
     panel.update_frame(frame)
     panel.apply_theme(PRESENTATION)
     panel.update_frame(frame)
     qtbot.wait(20)
-    visible = panel.plot.getViewBox().sceneBoundingRect()
-    captions = [scene_rect(c.textItem) for c in shown_captions(panel)]
-    assert len(captions) == 12
-    for i, rect in enumerate(captions):
-        assert visible.contains(rect)
-        assert not any(rect.intersects(other) for other in captions[i + 1:])
+    assert len(caption_rects_apart_and_visible(panel)) == 12
