@@ -29,6 +29,7 @@ from .theme import Theme
 MODES = ("heatmap", "lines")
 MODE_TITLES = {"heatmap": "Heat maps", "lines": "Head view (lines)"}
 GAP = 0.6  # space between the maps of two heads, in cells
+TEXT_MARGIN_PX = 4.0  # a TextItem's document margin, around its text on every side
 ANNOTATE_MAX_CELLS = 120  # print the weights when all maps hold at most this many cells
 OPACITY_BINS = 16  # the head view groups lines into this many opacity levels
 LINE_X = (0.0, 1.0)  # abscissae of the query and key columns in the head view
@@ -104,6 +105,7 @@ class AttentionPanel(PlotPanel):
         self.keys: list[str] = []
         self.heads: list[str] = []
         self.levels = view.levels or (0.0, 1.0)
+        self.title_band = 0.0  # room above each row of maps for the head titles, in cells
         self.set_labels(view.key_axis, view.query_axis)
         self.style_items()
 
@@ -187,13 +189,31 @@ class AttentionPanel(PlotPanel):
         _, n, m = self.weights.shape
         _, cols = head_grid(self.weights.shape[0])
         r, c = divmod(h, cols)
-        return c * (m + GAP), r * (n + 2 * GAP)
+        return c * (m + GAP), r * (n + self._row_gap())
+
+    def _row_gap(self) -> float:
+        """Space between two rows of maps, in cells: the gap, or the head titles' band
+        where that is taller (on a short view, titles in a fixed gap ran over the maps)."""
+        return max(2 * GAP, self.title_band)
+
+    def _title_band(self, shape: tuple[int, int, int]) -> float:
+        """The head titles' height in cells of the view's present height (0: one head)."""
+        n_heads, n, _ = shape
+        if n_heads == 1:
+            return 0.0
+        rows, _ = head_grid(n_heads)
+        title_px = self._text_height_px() + 2 * TEXT_MARGIN_PX + 2
+        height = self.plot.getViewBox().height()
+        height = height if height > 10 else 300.0
+        cell_px = max((height - rows * title_px) / (rows * n), 1.0)
+        return title_px / cell_px
 
     def _draw_heatmaps(self) -> None:
         w = self.weights
         n_heads, n, m = w.shape
         lut = self.colormap.getLookupTable(nPts=256, alpha=True)
         lo, hi = self.levels
+        self.title_band = self._title_band(w.shape)
         for h in range(n_heads):
             x0, y0 = self.block_origin(h)
             image = pg.ImageItem(axisOrder="row-major")
@@ -207,7 +227,8 @@ class AttentionPanel(PlotPanel):
         self.colorbar.setImageItem(self.images)
         self.colorbar.setLevels((lo, hi))
         self.colorbar.show()
-        fits = self._cell_px(w.shape) >= 1.1 * self._text_px("0.00")
+        width_px, height_px = self._cell_px(w.shape)
+        fits = width_px >= 1.1 * self._text_px("0.00") and height_px >= self._text_height_px()
         if n_heads * n * m <= ANNOTATE_MAX_CELLS and fits:  # values printed where they fit
             self._annotate(w)
             self._update_texts(w, lo, hi)
@@ -215,9 +236,9 @@ class AttentionPanel(PlotPanel):
         rows, cols = head_grid(n_heads)
         self.plot.showAxis("left")
         self.plot.showAxis("bottom")
-        top = -0.9 if n_heads > 1 else 0.0
         self.plot.setRange(xRange=(0, cols * (m + GAP) - GAP),
-                           yRange=(top, rows * (n + 2 * GAP) - 2 * GAP), padding=0.02)
+                           yRange=(-self.title_band, rows * (n + self._row_gap()) -
+                                   self._row_gap()), padding=0.02)
 
     def _annotate(self, w: np.ndarray) -> None:
         """One text item per cell (filled and shown by _update_texts)."""
@@ -253,28 +274,39 @@ class AttentionPanel(PlotPanel):
         if self.cell_texts:
             self._update_texts(w, lo, hi)
 
-    def _cell_px(self, shape: tuple[int, int, int]) -> float:
-        """Width of one cell in pixels (the view box's width over the cells across)."""
-        n_heads, _, m = shape
-        _, cols = head_grid(n_heads)
-        width = self.plot.getViewBox().width()
-        return (width if width > 10 else 500.0) / (cols * (m + GAP))
+    def _cell_px(self, shape: tuple[int, int, int]) -> tuple[float, float]:
+        """Width and height of one cell in pixels (the view box's size over the cells
+        across and down, titles included)."""
+        n_heads, n, m = shape
+        rows, cols = head_grid(n_heads)
+        vb = self.plot.getViewBox()
+        width = vb.width() if vb.width() > 10 else 500.0
+        height = vb.height() if vb.height() > 10 else 300.0
+        down = rows * n + (rows - 1) * self._row_gap() + self.title_band
+        return width / (cols * (m + GAP)), height / down
 
     def _text_px(self, text: str) -> float:
+        return float(self._metrics().horizontalAdvance(text))
+
+    def _text_height_px(self) -> float:
+        return float(self._metrics().height())
+
+    def _metrics(self) -> QtGui.QFontMetrics:
         font = QtGui.QFont()
         font.setPointSizeF(self.theme.font_pt)
-        return float(QtGui.QFontMetrics(font).horizontalAdvance(text))
+        return QtGui.QFontMetrics(font)
 
     def _set_ticks(self, shape: tuple[int, int, int]) -> None:
         n_heads, n, m = shape
         _, cols = head_grid(n_heads)
         widest = max((self._text_px(k) for k in self.keys), default=1.0) * 1.15
-        step = max(1, math.ceil(m * cols / 24), math.ceil(widest / self._cell_px(shape)))
+        step = max(1, math.ceil(m * cols / 24), math.ceil(widest / self._cell_px(shape)[0]))
         bottom = [(c * (m + GAP) + j + 0.5, self.keys[j])
                   for c in range(min(cols, n_heads)) for j in range(0, m, step)]
         rows, _ = head_grid(n_heads)
-        vstep = max(1, math.ceil(n * rows / 24))
-        left = [(r * (n + 2 * GAP) + i + 0.5, self.queries[i])
+        vstep = max(1, math.ceil(n * rows / 24),
+                    math.ceil(1.05 * self._text_height_px() / self._cell_px(shape)[1]))
+        left = [(r * (n + self._row_gap()) + i + 0.5, self.queries[i])
                 for r in range(rows) for i in range(0, n, vstep)]
         self.plot.getAxis("bottom").setTicks([bottom, []])
         self.plot.getAxis("left").setTicks([left, []])

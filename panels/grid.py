@@ -96,7 +96,9 @@ class PanelGrid(QtWidgets.QWidget):
             panel.update_frame(frame)
 
     def apply_theme(self, theme: Theme) -> None:
-        self.setStyleSheet(f"background: {theme.background};")
+        # the text colour too: the sheet reaches the views' own controls (a mode box), whose
+        # default dark text vanished on the dark themes' background
+        self.setStyleSheet(f"background: {theme.background}; color: {theme.foreground};")
         for cell in self.cells:
             cell.apply_theme(theme)
             cell.panel.apply_theme(theme)

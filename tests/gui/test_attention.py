@@ -6,7 +6,7 @@ from pyqtgraph.Qt import QtCore
 
 from compute.views import Attention
 from panels import create_panel
-from panels.attention import OPACITY_BINS, AttentionPanel, head_grid
+from panels.attention import OPACITY_BINS, TEXT_MARGIN_PX, AttentionPanel, head_grid
 from panels.theme import LIGHT, PRESENTATION
 
 pytestmark = pytest.mark.gui
@@ -150,3 +150,34 @@ def test_general_shapes_layout_and_theme(qtbot):
     p.apply_theme(LIGHT)
     assert len(p.images) == 1
     assert p.plot.titleLabel.text in ("", None) or not p.plot.titleLabel.isVisible()
+
+
+def test_a_short_view_in_presentation_type_keeps_titles_and_values_readable(qtbot):
+    """Four heads of 5×5 in a short presentation cell (the tiny transformer's, 1920×1080):
+    the head titles sit in a band of their own above each row of maps, the printed
+    weights appear only once cells are taller than the text, the query ticks thin out."""
+    panel = create_panel(VIEW, PRESENTATION)
+    qtbot.addWidget(panel)
+    panel.resize(900, 230)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.update_frame(frame_of(H=4, n=5, m=5))
+    qtbot.wait(20)
+
+    def scene_rect(item):
+        return item.mapRectToScene(item.boundingRect())
+
+    maps = [scene_rect(image) for image in panel.images]
+    titles = [scene_rect(title.textItem) for title in panel.head_titles]
+    visible = panel.plot.getViewBox().sceneBoundingRect()
+    assert len(titles) == 4 and all(t.isVisible() for t in panel.head_titles)
+    for title in titles:  # (the text's margin may touch the map below it)
+        assert visible.contains(title)
+        text = title.adjusted(0, TEXT_MARGIN_PX, 0, -TEXT_MARGIN_PX)
+        assert not any(text.intersects(m) for m in maps)
+    assert not any(text.isVisible() for text in panel.cell_texts)
+    assert len(panel.plot.getAxis("left")._tickLevels[0]) < 10  # 10 queries: some skipped
+
+    panel.resize(900, 700)  # tall enough: every weight printed, every query named
+    qtbot.waitUntil(lambda: sum(t.isVisible() for t in panel.cell_texts) == 4 * 5 * 5)
+    assert len(panel.plot.getAxis("left")._tickLevels[0]) == 10
