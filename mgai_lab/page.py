@@ -204,10 +204,16 @@ class ExperimentPage(QtWidgets.QMainWindow):
             panel.interacted.connect(self._on_interacted)
             self.panels[view.key] = panel
         strip = set(self.strip_views())
+        # the strip grows after the frame's relayout, on a timer of the page's own: a timer
+        # posted on its own outlived a tab closed meanwhile and reached its deleted docks
+        self._strip_timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._strip_timer.timeout.connect(self._grow_strip)
+        # while active, a layout just restored on leaving presentation settles: read-outs
+        # re-wrapped at passing widths must not grow the strip it restored
+        self._restore_settling = QtCore.QTimer(self, singleShot=True, interval=400)
         for key in strip:
             if isinstance(self.panels[key], ReadoutPanel):
-                self.panels[key].rows_changed.connect(
-                    lambda: QtCore.QTimer.singleShot(0, self._grow_strip))
+                self.panels[key].rows_changed.connect(self._strip_timer.start)
         for view in self.cls.views:
             self._add_dock(view.key, view.title, self.panels[view.key],
                            Area.BottomDockWidgetArea if view.key in strip
@@ -256,7 +262,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         short (no line hidden, only the table's margin) it stays: a height the user gave
         it, or the layout leaving presentation mode restores, is kept."""
         strip = [self.docks[k] for k in self.strip_views() if not self.docks[k].isHidden()]
-        if not self._sized or not strip:
+        if not self._sized or not strip or self._restore_settling.isActive():
             return
         need = self._strip_height(self._plot_area()[0])
         if min(d.height() for d in strip) < need - ReadoutPanel.MARGIN:
@@ -306,6 +312,8 @@ class ExperimentPage(QtWidgets.QMainWindow):
         else:
             state, self._presenting_state = self._presenting_state, None
             self._relayout.stop()
+            self._strip_timer.stop()
+            self._restore_settling.start()
             self.restoreState(state, layout_version(self.cls.id))
             for key in self._auto_hidden:  # views hidden meanwhile stay hidden
                 self.docks[key].hide()
@@ -418,6 +426,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
     def close_session(self) -> bool:
         """Stop the worker (and finish a recording); True if it ended within the timeout."""
         self.timer.stop()
+        self._strip_timer.stop()
         if self.recorder is not None:
             self.stop_recording()
         return self.session.close()
