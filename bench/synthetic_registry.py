@@ -23,9 +23,12 @@ _ID = re.compile(r'^(    id = ")([^"]+)(")', re.MULTILINE)
 
 def _as_plugin(source: str, suffix: str) -> str:
     """A module's source made importable from any folder, its experiment ids suffixed."""
-    source = re.sub(r"^from \.\.(\w)", r"from compute.\1", source, flags=re.MULTILINE)
-    source = re.sub(r"^from \.\. import", "from compute import", source, flags=re.MULTILINE)
-    source = re.sub(r"^from \.(\w)", r"from compute.experiments.\1", source, flags=re.MULTILINE)
+    # (also the imports inside functions, indented: a torch experiment defers its own)
+    source = re.sub(r"^(\s*)from \.\.(\w)", r"\1from compute.\2", source, flags=re.MULTILINE)
+    source = re.sub(r"^(\s*)from \.\. import", r"\1from compute import", source,
+                    flags=re.MULTILINE)
+    source = re.sub(r"^(\s*)from \.(\w)", r"\1from compute.experiments.\2", source,
+                    flags=re.MULTILINE)
     return _ID.sub(lambda m: f"{m[1]}{m[2]}-{suffix}{m[3]}", source)
 
 
