@@ -82,6 +82,9 @@ class Ensemble:
             self.x = torch.tensor(x0, dtype=torch.float32, device=device)
             self._gen = backend.torch_generator(seed, device, stream)
             self._xi = torch.empty_like(self.x)
+            self._c1: tuple[float, object] | None = None  # c1 and its 0-d tensor on x's device
+            self._bin_pos = torch.empty_like(self.x)  # histogram scratch, reused every frame
+            self._bin_idx = torch.empty(self.x.shape, dtype=torch.int32, device=device)
 
     @property
     def n(self) -> int:
@@ -150,7 +153,7 @@ class Ensemble:
             b *= x
             x -= b
         else:
-            if getattr(self, "_c1", (None,))[0] != c1:  # a 0-d tensor on x's device, kept
+            if self._c1 is None or self._c1[0] != c1:
                 self._c1 = (c1, self._torch.tensor(c1, dtype=x.dtype, device=x.device))
             self._torch.addcmul(self._c1[1], x, x, value=c3, out=b)  # c3x² + c1, one pass
             x.addcmul_(b, x, value=-dt)  # elementwise: reads x[i] before writing it
@@ -223,7 +226,7 @@ class Ensemble:
         # counted with bincount: on a CPU a third of the time of torch.histc. The scratch
         # buffers are kept, so a frame allocates nothing of the ensemble's size.
         torch = self._torch
-        if getattr(self, "_bin_pos", None) is None or self._bin_pos.shape != v.shape:
+        if self._bin_pos.shape != v.shape:  # (values other than the positions)
             self._bin_pos = torch.empty_like(v)
             self._bin_idx = torch.empty(v.shape, dtype=torch.int32, device=v.device)
         scale = bins / (hi - lo)
