@@ -33,6 +33,8 @@ from .session import ExperimentSession
 REPAINT_MS = 16  # ~60 Hz
 IDLE_TICKS = 30  # stop the timer after this many empty ticks while paused
 HIDDEN_EVERY = 10  # a hidden tab takes one frame in this many ticks (its worker waits)
+STRIP_LOOK_MS = 50  # the read-out strip is sized this long after a change asks for it
+STRIP_TRIES = 4  # times the strip asks again for a height Qt granted only in part
 
 
 def _height_for_width(widget: QtWidgets.QWidget, width: int) -> int:
@@ -162,6 +164,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         self._sized = False
         self.default_state = self.saveState()
         self.recorder: Recorder | None = None
+        self._showing = False  # show_frame is running (a recorder may spin the event loop)
         self.preset_index = -1  # position in the preset list (PageUp/PageDown)
 
         self.timer = QtCore.QTimer(self)
@@ -182,7 +185,7 @@ class ExperimentPage(QtWidgets.QMainWindow):
         s.rejected.connect(self._on_rejected)
         s.restarted.connect(self._on_restarted)
         s.transport_changed.connect(self._on_transport)
-        s.frame_ready.connect(self._wake)  # a slow frame arrives after the timer went idle
+        s.frame_ready.connect(self._frame_arrived)
 
     # -- construction -------------------------------------------------------------------
     def strip_views(self) -> list[str]:
@@ -206,14 +209,15 @@ class ExperimentPage(QtWidgets.QMainWindow):
         strip = set(self.strip_views())
         # the strip grows after the frame's relayout, on a timer of the page's own: a timer
         # posted on its own outlived a tab closed meanwhile and reached its deleted docks
-        self._strip_timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._strip_timer = QtCore.QTimer(self, singleShot=True, interval=STRIP_LOOK_MS)
+        self._strip_tries = 0
         self._strip_timer.timeout.connect(self._grow_strip)
         # while active, a layout just restored on leaving presentation settles: read-outs
         # re-wrapped at passing widths must not grow the strip it restored
         self._restore_settling = QtCore.QTimer(self, singleShot=True, interval=400)
         for key in strip:
             if isinstance(self.panels[key], ReadoutPanel):
-                self.panels[key].rows_changed.connect(self._strip_timer.start)
+                self.panels[key].rows_changed.connect(self._size_strip_soon)
         for view in self.cls.views:
             self._add_dock(view.key, view.title, self.panels[view.key],
                            Area.BottomDockWidgetArea if view.key in strip
@@ -256,6 +260,11 @@ class ExperimentPage(QtWidgets.QMainWindow):
                    + d.titleBarWidget().sizeHint().height() + 10 for d in strip)
         return min(need, int(self.height() * MOST_HEIGHT_SHARE))
 
+    def _size_strip_soon(self) -> None:
+        """Size the strip once the change that asked for it has been laid out."""
+        self._strip_tries = 0
+        self._strip_timer.start()
+
     def _grow_strip(self) -> None:
         """A read-out's table gained rows (a long value arrived, the page narrowed): the
         strip grows to show them, up to its cap. It never shrinks here, and a few pixels
@@ -265,8 +274,19 @@ class ExperimentPage(QtWidgets.QMainWindow):
         if not self._sized or not strip or self._restore_settling.isActive():
             return
         need = self._strip_height(self._plot_area()[0])
-        if min(d.height() for d in strip) < need - ReadoutPanel.MARGIN:
+        if min(d.height() for d in strip) >= need - ReadoutPanel.MARGIN:
+            self._strip_tries = 0
+        elif self._strip_tries < STRIP_TRIES:
+            # while the window is still settling (presentation mode reaching full screen),
+            # Qt may grant only part of the height asked for: look again once it has
+            self._strip_tries += 1
             self.resizeDocks(strip, [need] * len(strip), QtCore.Qt.Orientation.Vertical)
+            self._strip_timer.start()
+
+    @property
+    def layout_pending(self) -> bool:
+        """A relayout or a sizing of the read-out strip is waiting on its timer."""
+        return self._relayout.isActive() or self._strip_timer.isActive()
 
     def _plot_area(self) -> tuple[int, int]:
         """The width and height the plot grid gets, after side panes and the strip."""
@@ -295,6 +315,9 @@ class ExperimentPage(QtWidgets.QMainWindow):
             self.resizeDocks(strip, [self._strip_height(width)] * len(strip), V)
         if self._plan is not None:
             dock_layout.size(self, self.docks, self._plan, width, height)
+        # sizing the plot cells can take height from the strip, and a frame arriving while
+        # the docks move may re-wrap a read-out: look again once the layout has settled
+        self._size_strip_soon()
 
     # -- presentation and hidden views ---------------------------------------------------
     def set_presenting(self, on: bool) -> None:
@@ -437,8 +460,30 @@ class ExperimentPage(QtWidgets.QMainWindow):
         if not self.timer.isActive():
             self.timer.start()
 
+    def _frame_arrived(self) -> None:
+        """A new frame is ready: if the display is waiting for frames, it shows this one now.
+
+        A playing worker waits for its frame to be taken before it computes the next one.
+        When frames are slower to compute than a tick (the last tick found none), waiting
+        for the next tick cost the worker half a tick per frame: 8 ms in each 50 ms frame of
+        a million Langevin particles. When drawing is the slower side, frames wait for the
+        tick as before: showing each the moment it came would keep the event loop busy with
+        frames, starving input and timers. A frame arriving while one is shown (a recorder
+        drawing it runs the event loop) waits too, rather than nest. The timer is woken in
+        any case: a slow frame may come after it went idle, and a hidden tab takes its
+        frames on it.
+        """
+        waiting = self._idle_ticks > 0  # the last tick found no frame
+        self._wake()
+        if waiting and not self._hidden() and not self._showing:
+            self._tick()
+
+    def _hidden(self) -> bool:
+        """Off screen and not recording: the tab takes frames slowly and draws nothing."""
+        return not self.isVisible() and self.recorder is None
+
     def _tick(self) -> None:
-        hidden = not self.isVisible() and self.recorder is None
+        hidden = self._hidden()
         # a hidden tab runs on at a tenth of the rate and draws nothing: its timer slows
         # down rather than firing at 60 Hz to do nothing (with many tabs open, the idle
         # ticks starved the event loop)
@@ -459,6 +504,13 @@ class ExperimentPage(QtWidgets.QMainWindow):
 
     def show_frame(self, frame: Frame) -> None:
         """Hand ``frame`` to every panel; a failing panel is reported, the others still draw."""
+        self._showing = True
+        try:
+            self._show_frame(frame)
+        finally:
+            self._showing = False
+
+    def _show_frame(self, frame: Frame) -> None:
         self.last_frame = frame
         for key, panel in self.panels.items():
             try:

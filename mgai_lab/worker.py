@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import math
 import os
 import sys
 import threading
@@ -193,6 +194,7 @@ class FrameWorker(QtCore.QThread):
         frames = None
         try:
             frames = checked_frames(self.experiment)
+            due = -math.inf  # when the next frame is due to start, while playing
             while True:
                 with self._cond:
                     # playing runs wait until the display took the last frame: the
@@ -210,7 +212,11 @@ class FrameWorker(QtCore.QThread):
                     speed, self._speed = self._speed, None
                     events, self._events = self._events, []
                 self._apply(live, speed, events)
-                started = time.monotonic()
+                period = 1.0 / self.max_fps if self.max_fps > 0 else 0.0
+                now = time.monotonic()
+                # frames start on a fixed schedule, one period apart, so a run that keeps up
+                # plays at max_fps exactly; one that fell behind (or was paused) starts anew
+                due = due if now - due < period else now
                 try:
                     frame = next(frames)
                 except StopIteration:
@@ -222,11 +228,9 @@ class FrameWorker(QtCore.QThread):
                     self._latest = frame
                     self.frames_made += 1
                 self.frame_ready.emit()
-                with self._cond:
-                    if self._playing and self.max_fps > 0:
-                        remaining = started + 1.0 / self.max_fps - time.monotonic()
-                        if remaining > 0:
-                            self._cond.wait(remaining)
+                if period:
+                    due += period
+                    self._pace(due)
         except FrameCancelled:
             pass  # stop() gave up waiting for this frame; nobody listens any more
         except Diverged as exc:
@@ -241,6 +245,20 @@ class FrameWorker(QtCore.QThread):
             if frames is not None:
                 with contextlib.suppress(BaseException):  # a late cancellation lands here
                     frames.close()
+
+    def _pace(self, deadline: float) -> None:
+        """While playing, wait until ``deadline`` (monotonic time) before the next frame.
+
+        A display waiting for frames takes each one as soon as it is ready, and taking one
+        notifies this condition: the wait goes on to the deadline, so a cheap run still
+        plays at ``max_fps``; only a stop or a pause ends it early.
+        """
+        with self._cond:
+            while self._playing and not self._stop:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(remaining)
 
     def _apply(self, live: dict[str, Any], speed: int | None,
                events: Sequence[tuple[str, Any]] = ()) -> None:

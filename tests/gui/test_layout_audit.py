@@ -46,16 +46,16 @@ def window(qapp, tmp_path_factory):
 
 
 def settle(qtbot, page, look_ms: int = 60, most_ms: int = 1500) -> None:
-    """Let relayouts and repaints finish: wait until what a person sees of the page's layout
-    is the same at two looks ``look_ms`` apart (a fixed 300 ms wait cost the audit a second
-    an experiment and was still a guess)."""
+    """Let relayouts and repaints finish: wait until the page has no relayout pending and
+    what a person sees of its layout is the same at two looks ``look_ms`` apart (a fixed
+    300 ms wait cost the audit a second an experiment and was still a guess)."""
     qtbot.wait(look_ms)
     last, waited = seen_layout(page), look_ms
     while waited < most_ms:
         qtbot.wait(look_ms)
         waited += look_ms
         now = seen_layout(page)
-        if now == last:
+        if now == last and not page.layout_pending:
             return
         last = now
 
@@ -238,6 +238,8 @@ def test_every_experiment_in_the_window(window, qtbot, exp_id):
     if live:
         param = live[0]
         target = param.max if page.session.values[param.name] != param.max else param.min
+        if not page.session.worker.isRunning():  # the run reached its end meanwhile
+            page.reset()
         generation = page.session.generation
         page.param_panel.root.child(param.name).setValue(target)
         page.play()

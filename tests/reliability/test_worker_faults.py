@@ -509,3 +509,49 @@ def test_the_worker_leaves_a_core_to_the_gui(window, qtbot):
     qtbot.waitUntil(lambda: page.frames_shown >= 1, timeout=20_000)
     blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
     assert blas and all(i["num_threads"] == 1 for i in blas)
+
+
+def test_a_cheap_run_taken_at_once_still_plays_at_max_fps(no_leaks, qtbot):
+    """Taking a frame wakes the worker; its pacing wait goes on to the frame's due time, so a
+    run whose frames cost nothing makes no more than ``max_fps`` of them a second."""
+    from pyqtgraph.Qt import QtCore
+
+    fps, seconds = 20.0, 1.0
+    worker = worker_module.FrameWorker(SlowFrames({"seconds": 0.0}), 1, max_fps=fps)
+
+    class Display(QtCore.QObject):
+        @QtCore.Slot()
+        def take(self) -> None:
+            worker.take_frame()
+
+    display = Display()
+    worker.frame_ready.connect(display.take)
+    worker.start()
+    worker.play()
+    started = time.monotonic()
+    qtbot.wait(int(seconds * 1000))
+    made, elapsed = worker.frames_made, time.monotonic() - started
+    assert worker.stop(2000)
+    assert 2 <= made <= fps * elapsed + 2, f"{made} frames in {elapsed:.2f} s at {fps:g} fps"
+
+
+def test_a_waiting_display_shows_a_slow_frame_as_it_arrives(no_leaks, qtbot, monkeypatch):
+    """A tick that found no frame means the display waits on the worker: the next frame is
+    shown as soon as it is ready, not a tick later. A frame that comes while the display
+    is not waiting (drawing is the slower side) is left for the tick."""
+    from mgai_lab import page as page_module
+
+    monkeypatch.setattr(page_module, "REPAINT_MS", 5000)  # no tick within the test
+    page = ExperimentPage(SlowFrames, {"seconds": 0.2, "first": 0.3}, device="cpu")
+    qtbot.addWidget(page)
+    page.show()
+    try:
+        page.start(playing=True)
+        page._tick()  # a tick before the first frame is ready: the display now waits
+        assert page.frames_shown == 0
+        qtbot.waitUntil(lambda: page.frames_shown == 1, timeout=3000)
+        qtbot.waitUntil(lambda: page.session.worker.frames_made == 2, timeout=3000)
+        qtbot.wait(300)
+        assert page.frames_shown == 1, "a frame the display was not waiting for was shown"
+    finally:
+        page.close_session()
