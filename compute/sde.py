@@ -71,6 +71,7 @@ class Ensemble:
                  device: str = "cpu"):
         self.kind = kind
         self.device = device
+        self._buf = None  # the cubic drift's scratch, made at its first use
         x0 = np.asarray(x0, dtype=np.float64)
         if kind == "numpy":
             self.x = x0.copy()
@@ -143,7 +144,7 @@ class Ensemble:
         """x ← x − Δt·(c3x³ + c1x + c0), in place through one scratch buffer."""
         c3, c1, c0 = cubic
         x = self.x
-        if not hasattr(self, "_buf"):
+        if self._buf is None:
             self._buf = np.empty_like(x) if self.kind == "numpy" else self._torch.empty_like(x)
         b = self._buf
         if self.kind == "numpy":
@@ -315,6 +316,7 @@ class HysteresisCounter:
         self.right_moves = np.zeros(max(K, 1), dtype=np.int64)  # k -> k+1, indexed by k
         self.left_moves = np.zeros(max(K, 1), dtype=np.int64)  # k -> k-1, indexed by k
         self.time_in = np.zeros(max(K, 1))
+        self._scratch = None  # two state-sized bool buffers, made at the first update
         self._init_state()
 
     def _cores(self, x):
@@ -387,7 +389,7 @@ class HysteresisCounter:
         """Two wells, every particle known: state is a bool (right well)."""
         ens, x, right = self.ens, self.ens.x, self.state
         c_right, c_left = float(self.up[0]), float(self.down[1])
-        if not hasattr(self, "_scratch"):  # two bool buffers, swapped with the state
+        if self._scratch is None:  # two bool buffers, swapped with the state
             self._scratch = (right.copy(), right.copy()) if ens.kind == "numpy" \
                 else (right.clone(), right.clone())
         new, tmp = self._scratch
